@@ -1,0 +1,28 @@
+# The two commands of the README:  `make report` (the main job) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install report test clean
+
+install: $(STAMP)
+
+# Create .venv if missing, then install the pinned requirements (and this package, editable).
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+# Execute every notebook in order (progress + wall time per notebook), rewrite figures/ and
+# results/, and build report/index.html.
+report: install
+	$(BIN)/python -m movierec_utils.report
+
+# Unit tests, then every notebook executed by nbval (settings in pyproject.toml).
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf report .pytest_cache

@@ -1,0 +1,56 @@
+"""Ids ↔ matrix positions, and ratings as sparse user × movie matrices."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+
+class UnknownIdError(KeyError):
+    """An id that the model never saw in training. Prints its message plainly (KeyError quotes)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class IdIndex:
+    """A fixed, sorted vocabulary of ids with fast id → position lookups."""
+
+    def __init__(self, ids, kind: str = "id"):
+        self.ids = np.asarray(sorted(pd.unique(np.asarray(ids))), dtype=object)
+        self.kind = kind
+        self._codes = pd.Index(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, value) -> bool:
+        return value in self._codes
+
+    def codes(self, values, strict: bool = True) -> np.ndarray:
+        """Positions of ``values``; unknown ones are an error (or -1 with ``strict=False``)."""
+        codes = self._codes.get_indexer(np.asarray(values, dtype=object))
+        if strict and (codes < 0).any():
+            unknown = pd.unique(np.asarray(values, dtype=object)[codes < 0])
+            shown = ", ".join(repr(v) for v in unknown[:5])
+            raise UnknownIdError(
+                f"unknown {self.kind}{'s' if len(unknown) > 1 else ''} {shown}"
+                f"{' …' if len(unknown) > 5 else ''}: not in the training data "
+                f"({len(self)} known {self.kind}s, e.g. {self.ids[0]!r}). Ids are strings, "
+                "as in MovieLens/tfds (\"55\", not 55).")
+        return codes
+
+
+def interaction_matrix(ratings: pd.DataFrame, users: IdIndex, items: IdIndex,
+                       values: str | None = None, strict: bool = True) -> sp.csr_matrix:
+    """A ``len(users) × len(items)`` CSR matrix with 1 (or ``ratings[values]``) per rating.
+
+    With ``strict=False`` rows whose user or movie is not in the index are dropped.
+    """
+    rows = users.codes(ratings["user_id"], strict)
+    cols = items.codes(ratings["movie_id"], strict)
+    keep = (rows >= 0) & (cols >= 0)
+    data = np.ones(keep.sum()) if values is None else ratings[values].to_numpy(float)[keep]
+    matrix = sp.csr_matrix((data, (rows[keep], cols[keep])), shape=(len(users), len(items)))
+    matrix.sum_duplicates()
+    return matrix

@@ -1,0 +1,15 @@
+"""Recommenders sharing one interface (:class:`~movierec_utils.models.base.Recommender`).
+
+``MODELS`` maps a short name to a class; each class's defaults are the configuration the
+notebooks report, so ``MODELS[name](seed=s).fit(train, valid)`` reproduces a reported model.
+"""
+from movierec_utils.models.base import NotFittedError, Recommender
+from movierec_utils.models.baselines import EASE, Popularity, Random
+
+MODELS = {
+    "random": Random,
+    "popularity": Popularity,
+    "ease": EASE,
+}
+
+__all__ = ["MODELS", "EASE", "NotFittedError", "Popularity", "Random", "Recommender"]

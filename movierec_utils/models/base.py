@@ -1,0 +1,141 @@
+"""The one interface every recommender in this repository follows.
+
+    model = SomeModel(seed=42)             # defaults = the configuration the notebooks report
+    model.fit(train, valid=None)           # a ratings DataFrame (user_id, movie_id, movie_title…)
+    model.recommend(["55", "100"], k=10)   # DataFrame user_id, rank, movie_id, movie_title, score
+    model.evaluate(test, k=10)             # full-ranking metrics, training movies masked
+
+A subclass implements ``_fit`` and ``_score`` (a ``users × catalogue`` score block); ranking,
+masking, evaluation, input checks and timing live here, once.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from movierec_utils import evaluation
+from movierec_utils.interactions import IdIndex, UnknownIdError, interaction_matrix
+
+REQUIRED_COLUMNS = ("user_id", "movie_id")
+
+
+class NotFittedError(RuntimeError):
+    """``recommend``/``evaluate`` was called before ``fit``."""
+
+
+class Recommender:
+    name = "base"
+
+    def __init__(self, seed: int = 42):
+        self.seed = seed
+        self.fit_seconds_: float | None = None
+        self.history_: list[dict] = []
+
+    # ------------------------------------------------------------------ public interface
+    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> "Recommender":
+        _check_ratings(train, "train")
+        if valid is not None:
+            _check_ratings(valid, "valid")
+        started = time.perf_counter()
+        self.users_ = IdIndex(train["user_id"], "user id")
+        self.items_ = IdIndex(train["movie_id"], "movie id")
+        self.seen_ = interaction_matrix(train, self.users_, self.items_)
+        titles = train.drop_duplicates("movie_id").set_index("movie_id")
+        self.titles_ = (titles["movie_title"].reindex(self.items_.ids).to_numpy()
+                        if "movie_title" in titles else self.items_.ids.copy())
+        self.history_ = []
+        self._fit(train, valid)
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def recommend(self, user_ids, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
+        """Top-``k`` movies for each user id, best first, as a tidy DataFrame."""
+        self._check_fitted()
+        evaluation._check_k(k)
+        user_ids = _as_id_array(user_ids)
+        codes = self.users_.codes(user_ids)
+        items, scores = evaluation.top_k(self._score, k, codes,
+                                         self.seen_ if exclude_seen else None)
+        return self._recommendation_frame(user_ids, items, scores)
+
+    def evaluate(self, test: pd.DataFrame, k: int = 10, per_user: bool = False):
+        """Rank the whole catalogue for every test user (training movies masked); see
+        :mod:`movierec_utils.evaluation` for the metric definitions."""
+        self._check_fitted()
+        test_matrix = interaction_matrix(test, self.users_, self.items_, strict=False)
+        unknown_users = ~test["user_id"].isin(self.users_.ids)
+        if unknown_users.any():
+            raise UnknownIdError(f"{test.loc[unknown_users, 'user_id'].nunique()} test users are not "
+                           "in the training data; split with stratified_split so every user "
+                           "has training ratings, or use a cold-start model.")
+        return evaluation.evaluate_scores(self._score, test_matrix, k, exclude=self.seen_,
+                                          per_user=per_user)
+
+    def score(self, user_ids) -> np.ndarray:
+        """Scores of every catalogue movie (``self.items_.ids`` order) for each user id."""
+        self._check_fitted()
+        return self._score(self.users_.codes(_as_id_array(user_ids)))
+
+    @property
+    def catalogue(self) -> pd.DataFrame:
+        self._check_fitted()
+        return pd.DataFrame({"movie_id": self.items_.ids, "movie_title": self.titles_})
+
+    def get_params(self) -> dict:
+        return {key: value for key, value in vars(self).items()
+                if not key.endswith("_") and not key.startswith("_")}
+
+    # ------------------------------------------------------------------ for subclasses
+    def _fit(self, train: pd.DataFrame, valid: pd.DataFrame | None) -> None:
+        raise NotImplementedError
+
+    def _score(self, user_codes: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _validation_metrics(self, valid: pd.DataFrame, k: int = 10) -> dict:
+        """Metrics on validation ratings of known users (for early stopping and tuning)."""
+        known = valid[valid["user_id"].isin(self.users_.ids)]
+        matrix = interaction_matrix(known, self.users_, self.items_, strict=False)
+        return evaluation.evaluate_scores(self._score, matrix, k, exclude=self.seen_)
+
+    # ------------------------------------------------------------------ helpers
+    def _check_fitted(self) -> None:
+        if self.fit_seconds_ is None:
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call "
+                                 ".fit(train) before recommending or evaluating.")
+
+    def _recommendation_frame(self, user_ids, items, scores) -> pd.DataFrame:
+        k = items.shape[1]
+        valid = np.isfinite(scores).ravel()  # fewer unseen movies than k: no padding rows
+        frame = pd.DataFrame({
+            "user_id": np.repeat(user_ids, k),
+            "rank": np.tile(np.arange(1, k + 1), len(user_ids)),
+            "movie_id": self.items_.ids[items.ravel()],
+            "movie_title": self.titles_[items.ravel()],
+            "score": scores.ravel(),
+        })
+        return frame[valid].reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+def _as_id_array(user_ids) -> np.ndarray:
+    if isinstance(user_ids, (str, int, np.integer)):
+        user_ids = [user_ids]
+    return np.asarray([str(user_id) for user_id in user_ids], dtype=object)
+
+
+def _check_ratings(frame, name: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame of ratings, got "
+                        f"{type(frame).__name__}")
+    missing = [column for column in REQUIRED_COLUMNS if column not in frame]
+    if missing:
+        raise ValueError(f"{name} lacks the column(s) {missing}; load it with "
+                         "movierec_utils.data.load_ratings()")
+    if frame.empty:
+        raise ValueError(f"{name} has no ratings")

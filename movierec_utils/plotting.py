@@ -1,0 +1,33 @@
+"""The house style for every figure, and saving PNGs into ``figures/``."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from movierec_utils.paths import output_dir
+
+#: One colour per model, used in every notebook so a model looks the same everywhere.
+MODEL_COLOURS = {
+    "random": "#b0b0b0", "popularity": "#7f7f7f", "ease": "#8c564b",
+    "two_tower": "#1f77b4", "gnn": "#2ca02c", "dnn": "#d62728",
+}
+
+
+def use_style() -> None:
+    plt.rcParams.update({
+        "figure.figsize": (8, 4.5), "figure.dpi": 100, "savefig.dpi": 120,
+        "savefig.bbox": "tight", "axes.spines.top": False, "axes.spines.right": False,
+        "axes.grid": True, "grid.alpha": 0.3, "axes.titleweight": "bold",
+        "axes.titlesize": 12, "axes.labelsize": 11, "legend.frameon": False,
+        "font.size": 10,
+    })
+
+
+def save_figure(fig, name: str):
+    """Save ``fig`` as ``figures/<name>.png`` and return the path."""
+    path = output_dir("figures") / f"{name}.png"
+    fig.savefig(path)
+    return path
+
+
+def colour(model: str) -> str:
+    return MODEL_COLOURS.get(model, "#9467bd")

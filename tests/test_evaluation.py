@@ -1,0 +1,155 @@
+"""The evaluator, in the style of microsoft/recommenders' evaluation tests: perfect and empty
+rankings, a hand-worked example with exact values, and agreement with a naive loop."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from movierec_utils import evaluation
+
+
+def frame(recommendations: dict) -> pd.DataFrame:
+    return pd.DataFrame([(user, movie, rank + 1) for user, movies in recommendations.items()
+                         for rank, movie in enumerate(movies)],
+                        columns=["user_id", "movie_id", "rank"])
+
+
+def test_k_must_be_positive():
+    test = pd.DataFrame({"user_id": ["a"], "movie_id": ["1"]})
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="k must be a positive whole number"):
+            evaluation.evaluate_ranking(frame({"a": ["1"]}), test, k=bad)
+
+
+def test_perfect_ranking_scores_one():
+    test = pd.DataFrame({"user_id": ["a"] * 3 + ["b"] * 12,
+                         "movie_id": [str(i) for i in range(3)] + [str(i) for i in range(12)]})
+    recs = frame({"a": ["0", "1", "2", "x", "y"], "b": [str(i) for i in range(5)]})
+    result = evaluation.evaluate_ranking(recs, test, k=5)
+    for metric in ("ndcg@5", "map@5", "hit_rate@5", "mrr@5"):
+        assert result[metric] == pytest.approx(1.0)
+    assert result["recall@5"] == pytest.approx((1 + 5 / 12) / 2)
+
+
+def test_no_hits_scores_zero():
+    test = pd.DataFrame({"user_id": ["a", "b"], "movie_id": ["1", "2"]})
+    result = evaluation.evaluate_ranking(frame({"a": ["3", "4"], "b": ["5"]}), test, k=2)
+    for metric in evaluation.METRICS:
+        assert result[f"{metric}@2"] == 0.0
+
+
+def test_hand_worked_example_exact_values():
+    # a: relevant {1,2,3}, hits at ranks 1 and 3; b: relevant {7}, hit at rank 5; c: no list.
+    test = pd.DataFrame({"user_id": ["a", "a", "a", "b", "c", "c"],
+                         "movie_id": ["1", "2", "3", "7", "12", "13"]})
+    recs = frame({"a": ["1", "4", "2", "5", "6"], "b": ["8", "9", "10", "11", "7"]})
+    result = evaluation.evaluate_ranking(recs, test, k=5, catalog_size=20)
+    ndcg_a = (1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3) + 1 / math.log2(4))
+    ndcg_b = 1 / math.log2(6)
+    expected = {
+        "precision@5": (2 / 5 + 1 / 5 + 0) / 3,
+        "recall@5": (2 / 3 + 1 + 0) / 3,
+        "ndcg@5": (ndcg_a + ndcg_b) / 3,
+        "map@5": ((1 + 2 / 3) / 3 + 1 / 5) / 3,
+        "hit_rate@5": 2 / 3,
+        "mrr@5": (1 + 1 / 5) / 3,
+        "coverage@5": 10 / 20,
+    }
+    assert ndcg_a == pytest.approx(0.7039180890341347, abs=1e-15)
+    for metric, value in expected.items():
+        assert result[metric] == pytest.approx(value, abs=1e-12), metric
+    assert result["n_users"] == 3
+
+
+def test_ranks_beyond_k_are_ignored():
+    test = pd.DataFrame({"user_id": ["a"], "movie_id": ["9"]})
+    recs = frame({"a": ["1", "2", "9"]})
+    assert evaluation.evaluate_ranking(recs, test, k=2)["hit_rate@2"] == 0.0
+    assert evaluation.evaluate_ranking(recs, test, k=3)["hit_rate@3"] == 1.0
+
+
+def naive_metrics(scores, train, test, k):
+    """One user at a time, straight from the definitions."""
+    per_user = {name: [] for name in evaluation.METRICS}
+    for user in range(scores.shape[0]):
+        relevant = set(test[user].indices)
+        if not relevant:
+            continue
+        unseen = [item for item in range(scores.shape[1]) if item not in set(train[user].indices)]
+        ranked = sorted(unseen, key=lambda item: -scores[user, item])[:k]
+        hits = [item in relevant for item in ranked]
+        dcg = sum(hit / math.log2(i + 2) for i, hit in enumerate(hits))
+        idcg = sum(1 / math.log2(i + 2) for i in range(min(k, len(relevant))))
+        precisions = [sum(hits[:i + 1]) / (i + 1) for i in range(len(hits))]
+        per_user["precision"].append(sum(hits) / k)
+        per_user["recall"].append(sum(hits) / len(relevant))
+        per_user["ndcg"].append(dcg / idcg)
+        per_user["map"].append(sum(p for p, h in zip(precisions, hits) if h)
+                               / min(k, len(relevant)))
+        per_user["hit_rate"].append(float(any(hits)))
+        per_user["mrr"].append(1 / (hits.index(True) + 1) if any(hits) else 0.0)
+    return {f"{name}@{k}": np.mean(values) for name, values in per_user.items()}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vectorised_and_frame_paths_agree_with_a_naive_loop(seed):
+    rng = np.random.default_rng(seed)
+    n_users, n_items, k = 60, 80, 10
+    scores = rng.normal(size=(n_users, n_items))
+    draw = rng.random((n_users, n_items))
+    train = sp.csr_matrix(draw < 0.2)
+    test = sp.csr_matrix((draw >= 0.2) & (draw < 0.3))
+    expected = naive_metrics(scores, train, test, k)
+
+    fast = evaluation.evaluate_scores(scores, test, k, exclude=train, batch_size=7)
+    by_function = evaluation.evaluate_scores(lambda users: scores[users], test, k, exclude=train)
+    items, _ = evaluation.top_k(scores, k, exclude=train)
+    recs = frame({str(u): [str(i) for i in items[u]] for u in range(n_users)})
+    rows, cols = test.nonzero()
+    test_frame = pd.DataFrame({"user_id": rows.astype(str), "movie_id": cols.astype(str)})
+    from_frame = evaluation.evaluate_ranking(recs, test_frame, k)
+    for metric, value in expected.items():
+        assert fast[metric] == pytest.approx(value, abs=1e-9), metric
+        assert by_function[metric] == pytest.approx(value, abs=1e-9), metric
+        assert from_frame[metric] == pytest.approx(value, abs=1e-9), metric
+
+
+def test_top_k_masks_seen_items_and_orders_best_first():
+    scores = np.array([[0.1, 0.9, 0.5, 0.7], [0.4, 0.3, 0.2, 0.1]])
+    seen = sp.csr_matrix(np.array([[0, 1, 0, 0], [0, 0, 0, 0]]))
+    items, values = evaluation.top_k(scores, 2, exclude=seen)
+    assert items.tolist() == [[3, 2], [0, 1]]
+    assert values.tolist() == [[0.7, 0.5], [0.4, 0.3]]
+
+
+def test_top_k_breaks_ties_by_item_position():
+    items, _ = evaluation.top_k(np.ones((2, 6)), 6)
+    assert items.tolist() == [list(range(6))] * 2
+
+
+def test_top_k_categorical_accuracy_counts_strictly_higher_scores():
+    scores = np.array([[0.9, 0.8, 0.1], [0.9, 0.8, 0.1]])
+    # user 0's positive is the best item; user 1's positive is third: in top-3, not top-2.
+    assert evaluation.top_k_categorical_accuracy(scores, [0, 1], [0, 2], k=2) == 0.5
+    assert evaluation.top_k_categorical_accuracy(scores, [0, 1], [0, 2], k=3) == 1.0
+
+
+def test_top_k_categorical_accuracy_matches_tfrs_factorized_top_k():
+    from movierec_utils._tf import tf
+
+    import tensorflow_recommenders as tfrs
+
+    rng = np.random.default_rng(7)
+    queries = rng.normal(size=(64, 8)).astype("float32")
+    candidates = rng.normal(size=(50, 8)).astype("float32")
+    positives = rng.integers(0, 50, size=64)
+    for k in (1, 5, 10):
+        metric = tfrs.metrics.FactorizedTopK(
+            candidates=tf.data.Dataset.from_tensor_slices(candidates).batch(16), ks=[k])
+        metric.update_state(queries, candidates[positives])
+        tfrs_value = float(metric.result()[0])
+        ours = evaluation.top_k_categorical_accuracy(queries @ candidates.T, np.arange(64),
+                                                     positives, k=k)
+        assert ours == pytest.approx(tfrs_value, abs=1e-6), k

@@ -1,0 +1,68 @@
+"""Splits: deterministic for a seed, disjoint, complete, every user in train."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from movierec_utils.splits import holdout_users, random_split, stratified_split
+
+
+def row_keys(frame):
+    return set(map(tuple, frame[["user_id", "movie_id"]].to_numpy()))
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.75, 0.9])
+def test_stratified_split_is_disjoint_complete_and_per_user(synthetic, ratio):
+    train, test = stratified_split(synthetic, ratio=ratio, seed=3)
+    assert row_keys(train).isdisjoint(row_keys(test))
+    assert len(train) + len(test) == len(synthetic)
+    assert set(train["user_id"]) == set(synthetic["user_id"])
+    sizes = synthetic.groupby("user_id").size()
+    assert (train.groupby("user_id").size() == sizes.map(lambda n: round(ratio * n))).all()
+
+
+def test_stratified_split_is_deterministic_and_seed_dependent(synthetic):
+    first, _ = stratified_split(synthetic, seed=1)
+    again, _ = stratified_split(synthetic, seed=1)
+    other, _ = stratified_split(synthetic, seed=2)
+    pd.testing.assert_frame_equal(first, again)
+    assert row_keys(first) != row_keys(other)
+
+
+def test_stratified_split_follows_the_microsoft_recommenders_protocol(synthetic):
+    # Per user: pandas sample(frac=1, random_state=seed), first round(ratio * n) to train.
+    train, _ = stratified_split(synthetic, ratio=0.75, seed=42)
+    expected = set()
+    for _, group in synthetic.groupby("user_id"):
+        shuffled = group.sample(frac=1, random_state=42)
+        expected |= row_keys(shuffled.iloc[:round(0.75 * len(group))])
+    assert row_keys(train) == expected
+
+
+def test_validation_is_carved_from_train_only(synthetic):
+    train, valid, test = stratified_split(synthetic, ratio=0.75, seed=0, valid_ratio=0.2)
+    _, plain_test = stratified_split(synthetic, ratio=0.75, seed=0)
+    assert row_keys(test) == row_keys(plain_test)
+    assert row_keys(valid).isdisjoint(row_keys(train) | row_keys(test))
+    assert len(train) + len(valid) + len(test) == len(synthetic)
+    assert set(train["user_id"]) == set(synthetic["user_id"])
+
+
+def test_random_split_shares_and_determinism(synthetic):
+    train, test = random_split(synthetic, ratio=0.8, seed=5)
+    assert len(train) == round(0.8 * len(synthetic))
+    assert row_keys(train).isdisjoint(row_keys(test))
+    pd.testing.assert_frame_equal(train, random_split(synthetic, ratio=0.8, seed=5)[0])
+
+
+def test_holdout_users_removes_whole_users(synthetic):
+    rest, held = holdout_users(synthetic, fraction=0.1, seed=0)
+    assert set(rest["user_id"]).isdisjoint(set(held["user_id"]))
+    assert held["user_id"].nunique() == 3 and len(rest) + len(held) == len(synthetic)
+
+
+@pytest.mark.parametrize("bad", [0, 1, -0.2, 1.5])
+def test_ratio_must_be_a_proper_fraction(synthetic, bad):
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        stratified_split(synthetic, ratio=bad)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        random_split(synthetic, ratio=bad)
