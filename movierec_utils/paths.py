@@ -20,6 +20,10 @@ def project_root() -> Path:
 
 
 def output_dir(name: str) -> Path:
-    folder = project_root() / name
+    """``<root>/<name>``, created if needed; ``MOVIEREC_OUTPUT_ROOT`` redirects all outputs
+    (the test suite points it at a temporary folder so tests never rewrite committed files)."""
+    root = Path(os.environ["MOVIEREC_OUTPUT_ROOT"]) if os.environ.get("MOVIEREC_OUTPUT_ROOT") \
+        else project_root()
+    folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder

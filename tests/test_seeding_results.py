@@ -23,7 +23,7 @@ def test_set_seed_makes_python_numpy_and_tensorflow_repeat():
 
 
 def test_save_results_writes_metrics_parameters_and_versions(tmp_path, monkeypatch):
-    monkeypatch.setenv("MOVIEREC_ROOT", str(tmp_path))
+    monkeypatch.setenv("MOVIEREC_OUTPUT_ROOT", str(tmp_path))
     results.save_results("demo", {"ndcg@10": np.float64(0.5)}, {"epochs": 3}, seconds=1.5)
     written = json.loads((tmp_path / "results" / "demo.json").read_text())
     assert written["metrics"] == {"ndcg@10": 0.5}
@@ -38,7 +38,7 @@ def test_save_figure_writes_a_png(tmp_path, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    monkeypatch.setenv("MOVIEREC_ROOT", str(tmp_path))
+    monkeypatch.setenv("MOVIEREC_OUTPUT_ROOT", str(tmp_path))
     plotting.use_style()
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
