@@ -178,7 +178,7 @@ def _load_tfds(variant: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise MovieLensDataError(_tfds_failure_message(
             variant, ConnectionError(f"{GROUPLENS_HOST} is unreachable and no prepared copy "
                                      "was found")))
-    from movierec_utils._tf import tf
+    from movierec_utils.tfenv import tf
 
     import tensorflow_datasets as tfds
 

@@ -16,7 +16,7 @@ def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
-    from movierec_utils._tf import tf
+    from movierec_utils.tfenv import tf
 
     tf.keras.utils.set_random_seed(seed)
     if deterministic_ops:

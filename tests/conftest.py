@@ -34,14 +34,15 @@ def movielens():
 
 
 def make_ratings(n_users: int = 30, n_movies: int = 40, per_user: int = 12,
-                 seed: int = 0) -> pd.DataFrame:
-    """Synthetic ratings with the MovieLens schema, a popularity skew and two taste groups."""
+                 seed: int = 0, taste: float = 3.0) -> pd.DataFrame:
+    """Synthetic ratings with the MovieLens schema, a popularity skew and two taste groups:
+    user u picks movies whose index (movie_id - 1) has u's parity ``taste`` times more often."""
     rng = np.random.default_rng(seed)
     popularity = 1.0 / np.arange(1, n_movies + 1) ** 0.7
     rows = []
     for user in range(1, n_users + 1):
-        taste = np.where(np.arange(n_movies) % 2 == user % 2, 3.0, 1.0)
-        weights = popularity * taste
+        preference = np.where(np.arange(n_movies) % 2 == user % 2, taste, 1.0)
+        weights = popularity * preference
         movies = rng.choice(n_movies, size=per_user, replace=False, p=weights / weights.sum())
         for movie in movies:
             rows.append({

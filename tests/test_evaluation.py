@@ -137,9 +137,7 @@ def test_top_k_categorical_accuracy_counts_strictly_higher_scores():
 
 
 def test_top_k_categorical_accuracy_matches_tfrs_factorized_top_k():
-    from movierec_utils._tf import tf
-
-    import tensorflow_recommenders as tfrs
+    from movierec_utils.tfenv import tf, tfrs
 
     rng = np.random.default_rng(7)
     queries = rng.normal(size=(64, 8)).astype("float32")

@@ -9,7 +9,7 @@ from movierec_utils.seeding import set_seed
 
 
 def test_set_seed_makes_python_numpy_and_tensorflow_repeat():
-    from movierec_utils._tf import tf
+    from movierec_utils.tfenv import tf
 
     def draw():
         return random.random(), np.random.rand(), float(tf.random.uniform(()))

@@ -5,11 +5,13 @@ notebooks report, so ``MODELS[name](seed=s).fit(train, valid)`` reproduces a rep
 """
 from movierec_utils.models.base import NotFittedError, Recommender
 from movierec_utils.models.baselines import EASE, Popularity, Random
+from movierec_utils.models.two_tower import TwoTower
 
 MODELS = {
     "random": Random,
     "popularity": Popularity,
     "ease": EASE,
+    "two_tower": TwoTower,
 }
 
-__all__ = ["MODELS", "EASE", "NotFittedError", "Popularity", "Random", "Recommender"]
+__all__ = ["MODELS", "EASE", "NotFittedError", "Popularity", "Random", "Recommender", "TwoTower"]

@@ -73,6 +73,25 @@ class Recommender:
         return evaluation.evaluate_scores(self._score, test_matrix, k, exclude=self.seen_,
                                           per_user=per_user)
 
+    def categorical_accuracy(self, ratings: pd.DataFrame, k: int = 100) -> float:
+        """TFRS's top-k categorical accuracy over ``ratings`` (one query per rating, nothing
+        masked). Ratings of users or movies the model never saw count as misses."""
+        self._check_fitted()
+        known = ratings["user_id"].isin(self.users_.ids) & ratings["movie_id"].isin(self.items_.ids)
+        hits = evaluation.top_k_categorical_accuracy(
+            self._score, self.users_.codes(ratings.loc[known, "user_id"]),
+            self.items_.codes(ratings.loc[known, "movie_id"]), k=k)
+        return hits * known.mean()
+
+    def refit(self, train: pd.DataFrame) -> "Recommender":
+        """A fresh model with the same parameters, trained on ``train`` for the number of epochs
+        early stopping chose on validation (``best_epoch_``) — the last step before testing."""
+        self._check_fitted()
+        params = self.get_params()
+        if hasattr(self, "best_epoch_"):
+            params["epochs"] = self.best_epoch_
+        return type(self)(**params).fit(train)
+
     def score(self, user_ids) -> np.ndarray:
         """Scores of every catalogue movie (``self.items_.ids`` order) for each user id."""
         self._check_fitted()

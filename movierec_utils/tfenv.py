@@ -1,4 +1,5 @@
-"""Import TensorFlow once, quietly.
+"""Import TensorFlow and TensorFlow Recommenders once, quietly: ``from movierec_utils.tfenv
+import tf, tfrs``.
 
 TensorFlow prints start-up lines (absl pre-initialisation notices, CUDA probing) straight to the
 process's file descriptor 2, where ``TF_CPP_MIN_LOG_LEVEL`` cannot reach them.  We point fd 2 at
@@ -37,7 +38,8 @@ def _import_tensorflow():
 
         tf.get_logger().setLevel("ERROR")
         tf.constant(0.0).numpy()  # creating the eager context probes CUDA, which logs without a GPU
-    return tf
+        import tensorflow_recommenders as tfrs
+    return tf, tfrs
 
 
-tf = _import_tensorflow()
+tf, tfrs = _import_tensorflow()

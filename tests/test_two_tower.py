@@ -1,0 +1,76 @@
+"""TwoTower on small synthetic data: it learns, follows the interface, and is reproducible."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from movierec_utils.models import MODELS, Popularity, TwoTower
+from movierec_utils.splits import stratified_split
+
+FAST = {"epochs": 8, "batch_size": 16, "embedding_dim": 8, "learning_rate": 0.02, "l2": 0.01}
+
+
+@pytest.fixture(scope="module")
+def split():
+    from tests.conftest import make_ratings
+
+    ratings = make_ratings(n_users=60, n_movies=50, per_user=15, seed=1, taste=20.0)
+    return stratified_split(ratings, ratio=0.75, seed=0, valid_ratio=0.2)
+
+
+@pytest.mark.parametrize("loss", ["full_softmax", "logq", "in_batch"])
+def test_recommends_k_distinct_unseen_movies(split, loss):
+    train, _, _ = split
+    model = TwoTower(loss=loss, **FAST).fit(train)
+    recs = model.recommend(["1", "2", "3"], k=7)
+    assert len(recs) == 21
+    for user, group in recs.groupby("user_id"):
+        assert group["movie_id"].is_unique and group["rank"].tolist() == list(range(1, 8))
+        assert set(train.loc[train["user_id"] == user, "movie_id"]).isdisjoint(group["movie_id"])
+
+
+def test_same_seed_gives_the_same_recommendations(split):
+    train, _, _ = split
+    first = TwoTower(seed=3, **FAST).fit(train).recommend(["4", "5"], k=5)
+    again = TwoTower(seed=3, **FAST).fit(train).recommend(["4", "5"], k=5)
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_learns_the_taste_groups_better_than_popularity(split):
+    # Synthetic user u prefers movies whose index (movie_id - 1) has u's parity (conftest).
+    train, _, test = split
+    model = TwoTower(seed=0, **{**FAST, "epochs": 40}).fit(train)
+    recs = model.recommend(list(model.users_.ids), k=5)
+    liked = (recs["movie_id"].astype(int) - 1) % 2 == recs["user_id"].astype(int) % 2
+    assert liked.mean() > 0.8
+    assert model.evaluate(test)["ndcg@10"] > Popularity().fit(train).evaluate(test)["ndcg@10"]
+
+
+def test_early_stopping_keeps_the_best_validation_epoch(split):
+    train, valid, _ = split
+    model = TwoTower(seed=0, **{**FAST, "epochs": 30}, patience=2).fit(train, valid)
+    scores = [record["valid_ndcg@10"] for record in model.history_]
+    assert model.best_epoch_ == int(np.argmax(scores)) + 1
+    assert model.evaluate(valid)["ndcg@10"] == pytest.approx(max(scores))
+    assert len(model.history_) <= model.best_epoch_ + 2
+    assert model.refit(train).get_params()["epochs"] == model.best_epoch_
+
+
+def test_unknown_user_and_bad_configuration_are_reported(split):
+    train, _, _ = split
+    model = TwoTower(**FAST).fit(train)
+    with pytest.raises(KeyError, match="unknown user id '999'"):
+        model.recommend(["999"])
+    with pytest.raises(ValueError, match="loss must be one of"):
+        TwoTower(loss="softmax")
+
+
+def test_brute_force_index_returns_the_models_top_titles(split):
+    train, _, _ = split
+    model = TwoTower(**FAST).fit(train)
+    _, titles = model.brute_force_index(k=3)(np.array(["7"]))
+    expected = model.recommend(["7"], k=3, exclude_seen=False)["movie_title"].tolist()
+    assert [t.decode() for t in titles[0].numpy()] == expected
+
+
+def test_registered():
+    assert MODELS["two_tower"] is TwoTower
