@@ -5,6 +5,8 @@ notebooks report, so ``MODELS[name](seed=s).fit(train, valid)`` reproduces a rep
 """
 from movierec_utils.models.base import NotFittedError, Recommender
 from movierec_utils.models.baselines import EASE, Popularity, Random
+from movierec_utils.models.dnn import DeepRecommender
+from movierec_utils.models.lightgcn import LightGCN
 from movierec_utils.models.two_tower import TwoTower
 
 MODELS = {
@@ -12,6 +14,8 @@ MODELS = {
     "popularity": Popularity,
     "ease": EASE,
     "two_tower": TwoTower,
+    "gnn": LightGCN,
+    "dnn": DeepRecommender,
 }
 
-__all__ = ["MODELS", "EASE", "NotFittedError", "Popularity", "Random", "Recommender", "TwoTower"]
+__all__ = ["MODELS", "DeepRecommender", "EASE", "LightGCN", "NotFittedError", "Popularity", "Random", "Recommender", "TwoTower"]

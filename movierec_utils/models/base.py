@@ -113,6 +113,40 @@ class Recommender:
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _train_epochs(self, run_epoch, valid: pd.DataFrame | None, get_state, set_state) -> None:
+        """The shared training loop: ``run_epoch()`` trains one epoch and returns its mean loss.
+        Each epoch's record holds its loss and training seconds (validation excluded).
+
+        With ``valid``, NDCG@10 and Recall@10 are measured after every epoch with the full-
+        ranking evaluator; training stops after ``self.patience`` epochs without a better NDCG@10
+        and the best epoch's state is restored. Sets ``history_`` and ``best_epoch_``.
+        """
+        best_state, best_score, waited = None, -np.inf, 0
+        for epoch in range(1, self.epochs + 1):
+            started = time.perf_counter()
+            record = {"epoch": epoch, "loss": float(run_epoch())}
+            record["seconds"] = time.perf_counter() - started  # training only, not validation
+            self._clear_cache()
+            if valid is not None:
+                metrics = self._validation_metrics(valid)
+                record.update({f"valid_{name}": metrics[name]
+                               for name in ("ndcg@10", "recall@10")})
+                if record["valid_ndcg@10"] > best_score:
+                    best_state, best_score, waited = get_state(), record["valid_ndcg@10"], 0
+                else:
+                    waited += 1
+            self.history_.append(record)
+            if valid is not None and waited >= self.patience:
+                break
+        if best_state is not None:
+            set_state(best_state)
+            self._clear_cache()
+        scores = [record.get("valid_ndcg@10", -np.inf) for record in self.history_]
+        self.best_epoch_ = int(np.argmax(scores)) + 1 if valid is not None else len(self.history_)
+
+    def _clear_cache(self) -> None:
+        """Forget anything derived from the weights (e.g. precomputed embeddings)."""
+
     def _validation_metrics(self, valid: pd.DataFrame, k: int = 10) -> dict:
         """Metrics on validation ratings of known users (for early stopping and tuning)."""
         known = valid[valid["user_id"].isin(self.users_.ids)]

@@ -62,27 +62,9 @@ class TwoTower(Recommender):
         self.model_ = _build_network(self, tf)
         self.model_.compile(optimizer=_optimizer(self.optimizer, self.learning_rate, tf))
         dataset = self._training_dataset(train, tf)
-        best_weights, best_score, waited = None, -np.inf, 0
-        for epoch in range(1, self.epochs + 1):
-            fitted = self.model_.fit(dataset, epochs=1, verbose=0)
-            self._embeddings_cache = None
-            record = {"epoch": epoch, "loss": float(fitted.history["loss"][-1])}
-            if valid is not None:
-                record.update({f"valid_{k}": v for k, v in self._validation_metrics(valid).items()
-                               if k in ("ndcg@10", "recall@10")})
-                if record["valid_ndcg@10"] > best_score:
-                    best_score, best_weights, waited = record["valid_ndcg@10"], \
-                        self.model_.get_weights(), 0
-                else:
-                    waited += 1
-            self.history_.append(record)
-            if valid is not None and waited >= self.patience:
-                break
-        if best_weights is not None:
-            self.model_.set_weights(best_weights)
-            self._embeddings_cache = None
-        self.best_epoch_ = (int(np.argmax([r.get("valid_ndcg@10", -1) for r in self.history_]))
-                            + 1) if valid is not None else len(self.history_)
+        self._train_epochs(
+            run_epoch=lambda: self.model_.fit(dataset, epochs=1, verbose=0).history["loss"][-1],
+            valid=valid, get_state=self.model_.get_weights, set_state=self.model_.set_weights)
 
     def _training_dataset(self, train: pd.DataFrame, tf):
         if self.loss == "full_softmax":
@@ -112,6 +94,9 @@ class TwoTower(Recommender):
                 .batch(self.batch_size).prefetch(tf.data.AUTOTUNE))
 
     # ------------------------------------------------------------------ scoring
+    def _clear_cache(self) -> None:
+        self._embeddings_cache = None
+
     def _embeddings(self):
         if getattr(self, "_embeddings_cache", None) is None:
             users = self.model_.user_model(np.asarray(self.users_.ids, dtype=str)).numpy()

@@ -1,0 +1,97 @@
+"""LightGCN on synthetic data: the graph, reproducibility, and the interface."""
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from movierec_utils.models import MODELS, LightGCN, Popularity
+from movierec_utils.models.lightgcn import full_adjacency, normalised_adjacency
+from movierec_utils.splits import stratified_split
+from tests.conftest import make_ratings
+
+FAST = {"epochs": 15, "batch_size": 16, "embedding_dim": 8, "learning_rate": 0.02, "l2": 0.01}
+
+
+@pytest.fixture(scope="module")
+def split():
+    ratings = make_ratings(n_users=60, n_movies=50, per_user=15, seed=1, taste=20.0)
+    return stratified_split(ratings, ratio=0.75, seed=0, valid_ratio=0.2)
+
+
+def test_normalised_adjacency_matches_a_dense_numpy_computation():
+    rng = np.random.default_rng(0)
+    interactions = (rng.random((7, 9)) < 0.4).astype(float)
+    interactions[3] = 0  # a user without edges must not produce NaNs
+    n_users, n_movies = interactions.shape
+    adjacency = np.zeros((n_users + n_movies,) * 2)
+    adjacency[:n_users, n_users:] = interactions
+    adjacency[n_users:, :n_users] = interactions.T
+    degree = adjacency.sum(axis=1)
+    scale = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)
+    expected = scale[:, None] * adjacency * scale[None, :]
+    np.testing.assert_allclose(full_adjacency(sp.csr_matrix(interactions)).toarray(), expected)
+    np.testing.assert_allclose(normalised_adjacency(interactions).toarray(),
+                               expected[:n_users, n_users:])
+
+
+def test_graph_is_built_from_training_ratings_only(split):
+    train, _, test = split
+    model = LightGCN(n_layers=2, **{**FAST, "epochs": 1}).fit(train)
+    block = normalised_adjacency(model.seen_)
+    rows = model.users_.codes(test["user_id"])
+    cols = model.items_.codes(test["movie_id"], strict=False)
+    known = cols >= 0
+    assert np.all(np.asarray(block[rows[known], cols[known]]).ravel() == 0)
+    train_rows = model.users_.codes(train["user_id"])
+    train_cols = model.items_.codes(train["movie_id"])
+    assert np.all(np.asarray(block[train_rows, train_cols]).ravel() > 0)
+
+
+def test_propagation_equals_the_layer_mean_of_adjacency_powers(split):
+    train, _, _ = split
+    model = LightGCN(n_layers=2, **{**FAST, "epochs": 1}).fit(train)
+    users0, movies0 = model.user_embeddings_.numpy(), model.movie_embeddings_.numpy()
+    nodes = np.vstack([users0, movies0])
+    adjacency = full_adjacency(model.seen_).toarray()
+    expected = (nodes + adjacency @ nodes + adjacency @ adjacency @ nodes) / 3
+    users, movies = model.final_embeddings()
+    np.testing.assert_allclose(np.vstack([users, movies]), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "bpr"])
+def test_recommends_unseen_movies_and_beats_popularity(split, loss):
+    train, _, test = split
+    model = LightGCN(n_layers=2, loss=loss, **{**FAST, "epochs": 40,
+                                               "batch_size": 16 if loss == "softmax" else 64}
+                     ).fit(train)
+    recs = model.recommend(list(model.users_.ids), k=5)
+    for user, group in recs.groupby("user_id"):
+        assert group["movie_id"].is_unique
+        assert set(train.loc[train["user_id"] == user, "movie_id"]).isdisjoint(group["movie_id"])
+    assert model.evaluate(test)["ndcg@10"] > Popularity().fit(train).evaluate(test)["ndcg@10"]
+
+
+def test_same_seed_same_recommendations(split):
+    train, _, _ = split
+    first = LightGCN(seed=5, **FAST).fit(train).recommend(["1", "2"], k=5)
+    again = LightGCN(seed=5, **FAST).fit(train).recommend(["1", "2"], k=5)
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_naive_and_fast_implementations_compute_the_same_model(split):
+    train, _, _ = split
+    fast = LightGCN(implementation="fast", **{**FAST, "epochs": 3}).fit(train)
+    naive = LightGCN(implementation="naive", **{**FAST, "epochs": 3}).fit(train)
+    np.testing.assert_allclose(fast.score(["1", "2"]), naive.score(["1", "2"]), atol=1e-3)
+
+
+def test_errors(split):
+    train, _, _ = split
+    model = LightGCN(**{**FAST, "epochs": 1}).fit(train)
+    with pytest.raises(KeyError, match="unknown user id '0'"):
+        model.recommend(["0"])
+    with pytest.raises(ValueError, match="loss must be"):
+        LightGCN(loss="mse")
+    with pytest.raises(ValueError, match="n_layers must be 0 or more"):
+        LightGCN(n_layers=-1)
+    assert MODELS["gnn"] is LightGCN
