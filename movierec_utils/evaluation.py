@@ -135,18 +135,24 @@ def _top_k_block(block: np.ndarray, k: int):
 
 def evaluate_scores(scores: ScoreSource, test: sp.csr_matrix, k: int = 10,
                     exclude: sp.csr_matrix | None = None, batch_size: int = 2048,
-                    per_user: bool = False):
+                    per_user: bool = False, n_relevant: np.ndarray | None = None):
     """Rank all items for every user with test items; metrics as in :func:`evaluate_ranking`.
 
     ``test`` and ``exclude`` (the training interactions, masked out) are ``users × items``
-    matrices aligned with the scores. Coverage is over all ``test.shape[1]`` items.
+    matrices aligned with the scores. ``n_relevant`` (one count per matrix row) overrides |R_u|
+    when some test items cannot be ranked — e.g. movies absent from training, which no model
+    can recommend but which still count as relevant. Coverage is over all ``test.shape[1]`` items.
     """
     test = sp.csr_matrix(test)
-    users = np.flatnonzero(np.diff(test.indptr))
+    in_matrix = np.diff(test.indptr)
+    n_relevant = in_matrix if n_relevant is None else np.asarray(n_relevant)
+    if n_relevant.shape != in_matrix.shape or (n_relevant < in_matrix).any():
+        raise ValueError("n_relevant needs one count per user row, at least the user's test items")
+    users = np.flatnonzero(n_relevant > 0)
     items, values = top_k(scores, k, users, exclude, batch_size)
     valid = np.isfinite(values)  # a user with fewer than k unseen items gets -inf padding
     hits = np.asarray(test[users[:, None], items].todense(), dtype=bool) & valid
-    per_user_values = metrics_from_hits(hits, np.diff(test.indptr)[users])
+    per_user_values = metrics_from_hits(hits, n_relevant[users])
     coverage = len(np.unique(items[valid])) / test.shape[1]
     summary = summarise(per_user_values, k, coverage)
     if per_user:

@@ -43,8 +43,14 @@ def save_results(name: str, metrics: dict, parameters: dict | None = None,
 
 
 def load_results(name: str) -> dict | None:
-    path = output_dir("results") / f"{name}.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    """``results/<name>.json`` from the current output folder, else the committed one, else None."""
+    from movierec_utils.paths import project_root
+
+    for folder in (output_dir("results"), project_root() / "results"):
+        path = folder / f"{name}.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+    return None
 
 
 def _to_json(value):

@@ -151,3 +151,30 @@ def test_top_k_categorical_accuracy_matches_tfrs_factorized_top_k():
         ours = evaluation.top_k_categorical_accuracy(queries @ candidates.T, np.arange(64),
                                                      positives, k=k)
         assert ours == pytest.approx(tfrs_value, abs=1e-6), k
+
+
+def test_unrankable_test_items_still_count_as_relevant():
+    # User 0 has two test items in the matrix and one more (a movie unseen in training) outside.
+    scores = np.array([[0.9, 0.8, 0.1]])
+    test = sp.csr_matrix(np.array([[1, 1, 0]]))
+    full = evaluation.evaluate_scores(scores, test, k=2)
+    with_extra = evaluation.evaluate_scores(scores, test, k=2, n_relevant=np.array([3]))
+    assert full["recall@2"] == 1.0 and with_extra["recall@2"] == pytest.approx(2 / 3)
+    assert with_extra["ndcg@2"] == full["ndcg@2"] == 1.0  # IDCG still capped at k = 2
+    with pytest.raises(ValueError, match="at least the user's test items"):
+        evaluation.evaluate_scores(scores, test, k=2, n_relevant=np.array([1]))
+
+
+def test_model_evaluation_agrees_with_the_frame_path_including_unseen_movies():
+    from movierec_utils.models import Popularity
+
+    train = pd.DataFrame({"user_id": ["a", "a", "b", "b", "c"],
+                          "movie_id": ["1", "2", "2", "3", "1"]})
+    test = pd.DataFrame({"user_id": ["a", "a", "b", "c", "c"],
+                         "movie_id": ["3", "9", "1", "2", "8"]})  # 9 and 8: never in training
+    model = Popularity().fit(train)
+    recs = model.recommend(["a", "b", "c"], k=2)
+    expected = evaluation.evaluate_ranking(recs, test, k=2)
+    got = model.evaluate(test, k=2)
+    for metric in ("precision@2", "recall@2", "ndcg@2", "map@2", "hit_rate@2", "mrr@2"):
+        assert got[metric] == pytest.approx(expected[metric], abs=1e-12), metric

@@ -64,14 +64,32 @@ class Recommender:
         """Rank the whole catalogue for every test user (training movies masked); see
         :mod:`movierec_utils.evaluation` for the metric definitions."""
         self._check_fitted()
+        return self._evaluate(test, k, per_user)
+
+    def _evaluate(self, test: pd.DataFrame, k: int, per_user: bool = False):
         test_matrix = interaction_matrix(test, self.users_, self.items_, strict=False)
         unknown_users = ~test["user_id"].isin(self.users_.ids)
         if unknown_users.any():
             raise UnknownIdError(f"{test.loc[unknown_users, 'user_id'].nunique()} test users are not "
                            "in the training data; split with stratified_split so every user "
                            "has training ratings, or use a cold-start model.")
+        # Test movies absent from training cannot be ranked but still count as relevant.
+        n_relevant = (test.drop_duplicates(["user_id", "movie_id"]).groupby("user_id").size()
+                      .reindex(self.users_.ids, fill_value=0).to_numpy())
         return evaluation.evaluate_scores(self._score, test_matrix, k, exclude=self.seen_,
-                                          per_user=per_user)
+                                          per_user=per_user, n_relevant=n_relevant)
+
+    def _evaluate_users_by_scores(self, ratings: pd.DataFrame, score_rows, k: int,
+                                  per_user: bool):
+        """Metrics for users outside the training data: ``score_rows(user_ids)`` gives their
+        scores over the catalogue; all their ``ratings`` are relevant and nothing is masked."""
+        self._check_fitted()
+        new_users = IdIndex(ratings["user_id"], "user id")
+        test = interaction_matrix(ratings, new_users, self.items_, strict=False)
+        n_relevant = (ratings.drop_duplicates(["user_id", "movie_id"]).groupby("user_id").size()
+                      .reindex(new_users.ids).to_numpy())
+        return evaluation.evaluate_scores(score_rows(new_users.ids), test, k, per_user=per_user,
+                                          n_relevant=n_relevant)
 
     def categorical_accuracy(self, ratings: pd.DataFrame, k: int = 100) -> float:
         """TFRS's top-k categorical accuracy over ``ratings`` (one query per rating, nothing
@@ -149,9 +167,7 @@ class Recommender:
 
     def _validation_metrics(self, valid: pd.DataFrame, k: int = 10) -> dict:
         """Metrics on validation ratings of known users (for early stopping and tuning)."""
-        known = valid[valid["user_id"].isin(self.users_.ids)]
-        matrix = interaction_matrix(known, self.users_, self.items_, strict=False)
-        return evaluation.evaluate_scores(self._score, matrix, k, exclude=self.seen_)
+        return self._evaluate(valid[valid["user_id"].isin(self.users_.ids)], k)
 
     # ------------------------------------------------------------------ helpers
     def _check_fitted(self) -> None:

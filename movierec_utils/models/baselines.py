@@ -32,6 +32,12 @@ class Popularity(Recommender):
     def _score(self, user_codes):
         return np.broadcast_to(self.counts_, (len(user_codes), len(self.counts_)))
 
+    def evaluate_new_users(self, ratings: pd.DataFrame, k: int = 10, per_user: bool = False):
+        """Users never seen in training get the most popular movies (the cold-start baseline)."""
+        return self._evaluate_users_by_scores(
+            ratings, lambda ids: np.broadcast_to(self.counts_, (len(ids), len(self.counts_))),
+            k, per_user)
+
 
 class EASE(Recommender):
     """Embarrassingly Shallow Autoencoder (Steck, WWW 2019): a closed-form item-item model.

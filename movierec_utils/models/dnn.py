@@ -20,7 +20,7 @@ import pandas as pd
 
 from movierec_utils import evaluation
 from movierec_utils.data import GENRES
-from movierec_utils.interactions import IdIndex, interaction_matrix
+from movierec_utils.interactions import interaction_matrix
 from movierec_utils.models.base import Recommender
 from movierec_utils.seeding import set_seed
 
@@ -62,9 +62,9 @@ class DeepRecommender(Recommender):
     name = "dnn"
 
     def __init__(self, user_features: tuple = USER_FEATURES, movie_features: tuple = MOVIE_FEATURES,
-                 embedding_dim: int = 32, hidden_units: tuple = (128,), output_dim: int = 64,
+                 embedding_dim: int = 32, hidden_units: tuple = (), output_dim: int = 64,
                  dropout: float = 0.0, retrieval_weight: float = 1.0, rating_weight: float = 0.1,
-                 id_dropout: float = 0.1, learning_rate: float = 0.005, l2: float = 0.1,
+                 id_dropout: float = 0.05, learning_rate: float = 0.005, l2: float = 0.05,
                  batch_size: int = 64, epochs: int = 100, patience: int = 5, seed: int = 42):
         super().__init__(seed)
         for name, given, allowed in (("user_features", user_features, USER_FEATURES),
@@ -192,12 +192,10 @@ class DeepRecommender(Recommender):
     def evaluate_new_users(self, ratings: pd.DataFrame, k: int = 10, per_user: bool = False):
         """Rank the catalogue for users unseen in training from their features alone; all of
         their ``ratings`` are relevant (nothing to mask: the model knows none of them)."""
-        self._check_fitted()
         users = user_feature_frame(ratings)
-        new_users = IdIndex(users.index, "user id")
-        scores = self._new_user_embeddings(users.reindex(new_users.ids)) @ self._embeddings()[1].T
-        test = interaction_matrix(ratings, new_users, self.items_, strict=False)
-        return evaluation.evaluate_scores(scores, test, k, per_user=per_user)
+        return self._evaluate_users_by_scores(
+            ratings, lambda ids: self._new_user_embeddings(users.reindex(ids))
+            @ self._embeddings()[1].T, k, per_user)
 
     def predict_ratings(self, ratings: pd.DataFrame) -> np.ndarray:
         """The rating head's prediction for each (user_id, movie_id) row of ``ratings``."""

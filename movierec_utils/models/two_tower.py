@@ -12,6 +12,8 @@ Three training objectives, chosen by ``loss``:
 
 ``tower_activation="relu"`` reproduces the original report's towers (Embedding → Dense 32 ReLU),
 whose outputs all live in the positive orthant; ``None`` keeps the output linear.
+``hidden_units`` inserts ReLU Dense layers between the embedding and the output layer (the
+report's third model: Embedding 32 → Dense 64 ReLU → Dense 32).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ class TwoTower(Recommender):
     name = "two_tower"
 
     def __init__(self, embedding_dim: int = 64, output_dim: int | None = None,
-                 tower_activation: str | None = None, loss: str = "full_softmax",
+                 tower_activation: str | None = None, hidden_units: tuple = (), loss: str = "full_softmax",
                  learning_rate: float = 0.005, l2: float = 0.1, batch_size: int = 64,
                  epochs: int = 100, patience: int = 5, optimizer: str = "adam", seed: int = 42):
         super().__init__(seed)
@@ -46,6 +48,7 @@ class TwoTower(Recommender):
         self.embedding_dim = embedding_dim
         self.output_dim = output_dim
         self.tower_activation = tower_activation
+        self.hidden_units = tuple(hidden_units)
         self.loss = loss
         self.learning_rate = learning_rate
         self.l2 = l2
@@ -126,6 +129,7 @@ def _build_network(config: TwoTower, tf):
     def tower(vocabulary):
         layers = [tf.keras.layers.StringLookup(vocabulary=list(vocabulary), mask_token=None),
                   tf.keras.layers.Embedding(len(vocabulary) + 1, config.embedding_dim)]
+        layers += [tf.keras.layers.Dense(units, activation="relu") for units in config.hidden_units]
         if config.output_dim:
             layers.append(tf.keras.layers.Dense(config.output_dim,
                                                 activation=config.tower_activation))

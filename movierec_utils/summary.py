@@ -1,0 +1,80 @@
+"""The comparison's summary: reported model configurations in, README results table out.
+
+``results/summary.json`` is written by notebook 04; :func:`readme_table` renders it as the
+Markdown table between the ``results`` markers of README.md (:func:`update_readme`), and a test
+checks that the two agree.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+from movierec_utils.paths import output_dir, project_root
+from movierec_utils.results import load_results
+
+README_START = "<!-- results:start (generated from results/summary.json by notebook 04) -->"
+README_END = "<!-- results:end -->"
+TABLE_METRICS = ("ndcg@10", "recall@10", "precision@10", "map@10", "hit_rate@10", "coverage@10",
+                 "train_seconds")
+LABELS = {"popularity": "Popularity", "ease": "EASE", "two_tower": "Two-tower (01)",
+          "gnn": "LightGCN (02)", "dnn": "Deep model with features (03)"}
+
+
+def reported_configuration(name: str, model_class) -> dict:
+    """Constructor arguments of the configuration a notebook reported (``results/<name>.json``,
+    with ``epochs`` = the early-stopping choice), or ``{}`` when it has not been run."""
+    if name == "ease":
+        baselines = load_results("baselines")
+        return {"l2": baselines["parameters"]["ease_l2"]} if baselines else {"l2": 500.0}
+    saved = load_results(name)
+    if not saved:
+        return {}
+    accepted = set(inspect.signature(model_class).parameters) - {"seed"}  # seed: the caller's
+    return {key: (tuple(value) if isinstance(value, list) else value)
+            for key, value in saved["parameters"].items() if key in accepted}
+
+
+def summary_path() -> Path:
+    return output_dir("results") / "summary.json"
+
+
+def readme_table(summary: dict) -> str:
+    header = ("| model | NDCG@10 | Recall@10 | Precision@10 | MAP@10 | HitRate@10 | Coverage@10 "
+              "| training s |")
+    rows = [header, "|" + "---|" * (len(TABLE_METRICS) + 1)]
+    for name, stats in summary["models"].items():
+        cells = [f"{stats[m]['mean']:.3f} ± {stats[m]['std']:.3f}" if m != "train_seconds"
+                 else f"{stats[m]['mean']:.1f}" for m in TABLE_METRICS]
+        rows.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + " |")
+    seeds = ", ".join(str(seed) for seed in summary["split_seeds"])
+    return "\n".join(rows) + (f"\n\nMean ± standard deviation over `stratified_split` seeds "
+                              f"{seeds} (75/25 per user, k = 10, training movies masked).")
+
+
+def update_readme(summary: dict, readme: Path | None = None) -> bool:
+    """Rewrite README's results table. Skipped (returns False) when outputs are redirected with
+    ``MOVIEREC_OUTPUT_ROOT`` — as under the test suite — so tests never edit the README."""
+    import os
+
+    if readme is None and os.environ.get("MOVIEREC_OUTPUT_ROOT"):
+        return False
+    readme = readme or project_root() / "README.md"
+    text = readme.read_text()
+    block = f"{README_START}\n{readme_table(summary)}\n{README_END}"
+    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{readme} has no results markers ({README_START!r} … {README_END!r})")
+    readme.write_text(pattern.sub(lambda _: block, text))
+    return True
+
+
+def readme_block(readme: Path | None = None) -> str:
+    text = (readme or project_root() / "README.md").read_text()
+    match = re.search(re.escape(README_START) + r"\n(.*?)\n" + re.escape(README_END), text, re.S)
+    return match.group(1) if match else ""
+
+
+def load_summary(path: Path | None = None) -> dict:
+    return json.loads((path or project_root() / "results" / "summary.json").read_text())
