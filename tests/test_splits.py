@@ -1,5 +1,4 @@
 """Splits: deterministic for a seed, disjoint, complete, every user in train."""
-import numpy as np
 import pandas as pd
 import pytest
 
