@@ -242,6 +242,7 @@ class DeepRecommender(Recommender):
 
 # ---------------------------------------------------------------------- network
 def _build_network(config: DeepRecommender, tf):
+    from movierec_utils.models.losses import catalogue_softmax_loss, mean_squared_norm
     from movierec_utils.tfenv import tfrs
 
     dim = config.embedding_dim
@@ -329,11 +330,9 @@ def _build_network(config: DeepRecommender, tf):
             codes = {f: batch[f"user_{f}"] for f in USER_FEATURES}
             users = self.user_tower(codes, training=training)
             movies = self.movie_tower(movie_table, training=training)
-            targets = batch["targets"]
             logits = tf.matmul(users, movies, transpose_b=True)
-            retrieval = -tf.reduce_sum(targets * tf.nn.log_softmax(logits)) / tf.reduce_sum(targets)
-            penalty = (tf.reduce_mean(tf.reduce_sum(tf.square(users), axis=1))
-                       + tf.reduce_mean(tf.reduce_sum(tf.square(movies), axis=1)))
+            retrieval = catalogue_softmax_loss(logits, batch["targets"])
+            penalty = mean_squared_norm(users) + mean_squared_norm(movies)
             # The rating loss is always computed (weight 0 leaves the head untrained but built).
             pairs = tf.where(batch["ratings"] > 0)
             predicted = self.rating_head([tf.gather(users, pairs[:, 0]),

@@ -133,6 +133,8 @@ class LightGCN(Recommender):
         return propagate
 
     def _make_step(self, tf):
+        from movierec_utils.models.losses import catalogue_softmax_loss, mean_squared_norm
+
         variables = self._variables()
 
         def loss_fn(*batch):
@@ -140,7 +142,7 @@ class LightGCN(Recommender):
             if self.loss == "softmax":
                 user_index, targets = batch
                 logits = tf.matmul(tf.gather(users, user_index), movies, transpose_b=True)
-                loss = -tf.reduce_sum(targets * tf.nn.log_softmax(logits)) / tf.reduce_sum(targets)
+                loss = catalogue_softmax_loss(logits, targets)
                 ego = [tf.gather(variables[0], user_index), variables[1]]
             else:
                 user_index, positive, negative = batch
@@ -150,7 +152,7 @@ class LightGCN(Recommender):
                 loss = tf.reduce_mean(tf.nn.softplus(-margin))  # −log σ(margin)
                 ego = [tf.gather(variables[0], user_index), tf.gather(variables[1], positive),
                        tf.gather(variables[1], negative)]
-            penalty = tf.add_n([tf.reduce_mean(tf.reduce_sum(tf.square(e), axis=1)) for e in ego])
+            penalty = tf.add_n([mean_squared_norm(e) for e in ego])
             return loss + self.l2 * penalty
 
         def step(*batch):

@@ -124,6 +124,7 @@ class TwoTower(Recommender):
 
 # ---------------------------------------------------------------------- network
 def _build_network(config: TwoTower, tf):
+    from movierec_utils.models.losses import catalogue_softmax_loss, mean_squared_norm
     from movierec_utils.tfenv import tfrs
 
     def tower(vocabulary):
@@ -148,24 +149,15 @@ def _build_network(config: TwoTower, tf):
             if config.loss == "full_softmax":
                 movies = self.movie_model(self.all_movies)
                 logits = tf.matmul(users, movies, transpose_b=True)
-                targets = features["targets"]
-                loss = -tf.reduce_sum(targets * tf.nn.log_softmax(logits)) / tf.reduce_sum(targets)
+                loss = catalogue_softmax_loss(logits, features["targets"])
             else:
                 movies = self.movie_model(features["movie_id"])
                 loss = self.task(users, movies, compute_metrics=False,
                                  candidate_sampling_probability=features.get(
                                      "sampling_probability"))
-            return loss + config.l2 * (_mean_squared_norm(users) + _mean_squared_norm(movies))
+            return loss + config.l2 * (mean_squared_norm(users) + mean_squared_norm(movies))
 
     return TwoTowerNetwork()
-
-
-def _mean_squared_norm(embeddings):
-    """L2 penalty on the embeddings *used in the step* (not the whole table): with Adam, a
-    whole-table penalty would shrink every absent user at full learning-rate speed."""
-    from movierec_utils.tfenv import tf
-
-    return tf.reduce_mean(tf.reduce_sum(tf.square(embeddings), axis=1))
 
 
 def _optimizer(name: str, learning_rate: float, tf):
