@@ -73,11 +73,9 @@ class Recommender:
             raise UnknownIdError(f"{test.loc[unknown_users, 'user_id'].nunique()} test users are not "
                            "in the training data; split with stratified_split so every user "
                            "has training ratings, or use a cold-start model.")
-        # Test movies absent from training cannot be ranked but still count as relevant.
-        n_relevant = (test.drop_duplicates(["user_id", "movie_id"]).groupby("user_id").size()
-                      .reindex(self.users_.ids, fill_value=0).to_numpy())
         return evaluation.evaluate_scores(self._score, test_matrix, k, exclude=self.seen_,
-                                          per_user=per_user, n_relevant=n_relevant)
+                                          per_user=per_user,
+                                          n_relevant=_relevant_counts(test, self.users_.ids))
 
     def _evaluate_users_by_scores(self, ratings: pd.DataFrame, score_rows, k: int,
                                   per_user: bool):
@@ -86,10 +84,8 @@ class Recommender:
         self._check_fitted()
         new_users = IdIndex(ratings["user_id"], "user id")
         test = interaction_matrix(ratings, new_users, self.items_, strict=False)
-        n_relevant = (ratings.drop_duplicates(["user_id", "movie_id"]).groupby("user_id").size()
-                      .reindex(new_users.ids).to_numpy())
         return evaluation.evaluate_scores(score_rows(new_users.ids), test, k, per_user=per_user,
-                                          n_relevant=n_relevant)
+                                          n_relevant=_relevant_counts(ratings, new_users.ids))
 
     def categorical_accuracy(self, ratings: pd.DataFrame, k: int = 100) -> float:
         """TFRS's top-k categorical accuracy over ``ratings`` (one query per rating, nothing
@@ -190,6 +186,16 @@ class Recommender:
     def __repr__(self) -> str:
         params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
         return f"{type(self).__name__}({params})"
+
+
+def _relevant_counts(ratings: pd.DataFrame, user_ids) -> np.ndarray:
+    """Distinct movies per user in ``ratings`` (0 for absent users), aligned with ``user_ids``.
+
+    Counted from the ratings, not the model's matrix: test movies absent from training cannot be
+    ranked but still count as relevant.
+    """
+    return (ratings.drop_duplicates(["user_id", "movie_id"]).groupby("user_id").size()
+            .reindex(user_ids, fill_value=0).to_numpy())
 
 
 def _as_id_array(user_ids) -> np.ndarray:

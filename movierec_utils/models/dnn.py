@@ -45,6 +45,11 @@ def clean_title(title: str) -> str:
     return text.lower()
 
 
+def zip_prefix(zip_codes: pd.Series) -> pd.Series:
+    """The region feature: the first two characters of a zip code."""
+    return zip_codes.astype(str).str[:2]
+
+
 def user_feature_frame(ratings: pd.DataFrame) -> pd.DataFrame:
     """One row per user with the demographic columns the user tower reads."""
     missing = [column for column in USER_COLUMNS if column not in ratings]
@@ -52,7 +57,7 @@ def user_feature_frame(ratings: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"user features need the columns {missing}: load the ratings with "
                          "movierec_utils.data.load_ratings() (100k or 1m)")
     users = ratings[list(USER_COLUMNS)].drop_duplicates("user_id").copy()
-    users["zip_prefix"] = users["user_zip_code"].astype(str).str[:2]
+    users["zip_prefix"] = zip_prefix(users["user_zip_code"])
     return users.set_index("user_id")
 
 
@@ -112,11 +117,7 @@ class DeepRecommender(Recommender):
 
     def _movie_table(self, train: pd.DataFrame, tf) -> dict[str, np.ndarray]:
         movies = train.drop_duplicates("movie_id").set_index("movie_id").reindex(self.items_.ids)
-        genres = np.zeros((len(movies), len(GENRES)), dtype="float32")
-        for row, labels in enumerate(movies["movie_genres"]):
-            genres[row, np.asarray(labels, dtype=int)] = 1.0
         years = movies["movie_title"].map(release_year)
-        known_year = years.fillna(years.median())
         titles = movies["movie_title"].map(clean_title).to_numpy(str)
         # The vocabulary is counted here rather than with .adapt(), whose tf.data pipeline logs
         # C++ warnings; tokenising is TextVectorization's standard lowercase/punctuation split.
@@ -127,9 +128,7 @@ class DeepRecommender(Recommender):
         self.title_vocabulary_size_ = vectorizer.vocabulary_size()
         return {
             "id": np.arange(1, len(movies) + 1, dtype="int32"),
-            "genres": genres,
-            "year_bucket": (np.searchsorted(_YEAR_BUCKETS, known_year) + 1).astype("int32"),
-            "year": ((known_year - 1990.0) / 10.0).to_numpy("float32")[:, None],
+            **_genre_and_year_columns(movies, missing_year=years.median()),
             "title": vectorizer(titles).numpy().astype("int32"),
         }
 
@@ -184,7 +183,7 @@ class DeepRecommender(Recommender):
         evaluation._check_k(k)
         frame = users if users.index.name == "user_id" else users.set_index("user_id")
         if "zip_prefix" not in frame:
-            frame = frame.assign(zip_prefix=frame["user_zip_code"].astype(str).str[:2])
+            frame = frame.assign(zip_prefix=zip_prefix(frame["user_zip_code"]))
         scores = self._new_user_embeddings(frame) @ self._embeddings()[1].T
         items, values = evaluation.top_k(scores, k)
         return self._recommendation_frame(frame.index.to_numpy(dtype=object), items, values)
@@ -223,13 +222,7 @@ class DeepRecommender(Recommender):
         table = {name: values[:1].repeat(len(unseen), axis=0)
                  for name, values in self.movie_table_.items()}
         table["id"] = np.zeros(len(unseen), dtype="int32")
-        genres = np.zeros((len(unseen), len(GENRES)), dtype="float32")
-        for row, labels in enumerate(unseen["movie_genres"]):
-            genres[row, np.asarray(labels, dtype=int)] = 1.0
-        table["genres"] = genres
-        years = unseen["movie_title"].map(release_year).fillna(1995.0)
-        table["year_bucket"] = (np.searchsorted(_YEAR_BUCKETS, years) + 1).astype("int32")
-        table["year"] = ((years - 1990.0) / 10.0).to_numpy("float32")[:, None]
+        table.update(_genre_and_year_columns(unseen, missing_year=1995.0))
         table["title"] = np.zeros_like(table["title"])  # unseen titles: words unknown anyway
         return self.model_.movie_tower(
             {name: tf.constant(value) for name, value in table.items()}, training=False).numpy()
@@ -238,6 +231,17 @@ class DeepRecommender(Recommender):
         """Root mean squared error of :meth:`predict_ratings` on ``ratings`` (known users)."""
         error = self.predict_ratings(ratings) - ratings["user_rating"].to_numpy(float)
         return float(np.sqrt(np.mean(error ** 2)))
+
+
+def _genre_and_year_columns(movies: pd.DataFrame, missing_year: float) -> dict[str, np.ndarray]:
+    """Multi-hot genres, 5-year bucket and scaled release year for the movie tower."""
+    genres = np.zeros((len(movies), len(GENRES)), dtype="float32")
+    for row, labels in enumerate(movies["movie_genres"]):
+        genres[row, np.asarray(labels, dtype=int)] = 1.0
+    years = movies["movie_title"].map(release_year).fillna(missing_year)
+    return {"genres": genres,
+            "year_bucket": (np.searchsorted(_YEAR_BUCKETS, years) + 1).astype("int32"),
+            "year": ((years - 1990.0) / 10.0).to_numpy("float32")[:, None]}
 
 
 # ---------------------------------------------------------------------- network
