@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install report test clean
+.PHONY: install report test colab clean
 
 install: $(STAMP)
 
@@ -23,6 +23,12 @@ report: install
 # Unit tests, then every notebook executed by nbval (settings in pyproject.toml).
 test: install
 	$(BIN)/python -m pytest
+
+# Once the repository is published: write the "Open in Colab" badge and the Colab-only setup
+# cell into every notebook. `make colab` uses the address of `git remote origin`;
+# `make colab REPOSITORY=https://github.com/OWNER/NAME` names it.
+colab: install
+	$(BIN)/python -m movierec_utils.colab $(REPOSITORY)
 
 clean:
 	rm -rf report .pytest_cache

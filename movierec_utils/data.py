@@ -180,8 +180,7 @@ def _load_tfds(variant: str) -> tuple[pd.DataFrame, pd.DataFrame]:
                                      "was found")))
     from movierec_utils.tfenv import tf
 
-    import tensorflow_datasets as tfds
-
+    tfds = _import_tfds()
     try:
         ratings_ds = tfds.load(f"movielens/{variant}-ratings", split="train",
                                data_dir=tfds_data_dir())
@@ -204,6 +203,25 @@ def _load_tfds(variant: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     ratings = ratings[[c for c in _RATING_COLUMNS if c in ratings]]
     movies = movies[["movie_id", "movie_title", "movie_genres"]]
     return ratings, _sort_movies(movies)
+
+
+def _import_tfds():
+    """tensorflow_datasets, or a clear error when its installation is broken: tfds swallows
+    the failure of its own core import and then merely lacks ``load``, which would otherwise be
+    reported as a data problem."""
+    import tensorflow_datasets as tfds
+
+    if hasattr(tfds, "load"):
+        return tfds
+    try:
+        import tensorflow_datasets.core  # noqa: F401  (re-raises the hidden import error)
+        cause = "it has no `load`"
+    except Exception as error:
+        cause = f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0][:300]}"
+    raise MovieLensDataError(
+        f"tensorflow-datasets is installed but does not import ({cause}). This is a package "
+        "version conflict, not a data problem: install the versions in requirements.txt "
+        "(often protobuf vs tensorflow-metadata).")
 
 
 def _dataset_to_frame(dataset, tf) -> pd.DataFrame:

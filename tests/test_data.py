@@ -1,5 +1,7 @@
 """Loading MovieLens: schema, sanity counts, the GroupLens loader, and clear errors."""
 import shutil
+import sys
+import types
 
 import pandas as pd
 import pytest
@@ -94,6 +96,16 @@ def test_corrupt_tfds_folder_gives_a_clear_error(tmp_path, monkeypatch):
         (version / "dataset_info.json").write_text("{ not json")
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
     with pytest.raises(data.MovieLensDataError, match="corrupt"):
+        data.load_ratings("100k", source="tfds", cache=False)
+
+
+@requires_tfds
+def test_broken_tfds_installation_is_not_reported_as_missing_data(monkeypatch):
+    """A protobuf/tensorflow-metadata conflict leaves tensorflow_datasets without ``load``."""
+    broken = types.ModuleType("tensorflow_datasets")
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets", broken)
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets.core", None)  # import fails
+    with pytest.raises(data.MovieLensDataError, match="does not import .*version conflict"):
         data.load_ratings("100k", source="tfds", cache=False)
 
 

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from movierec_utils.models import MODELS, DeepRecommender, Popularity
-from movierec_utils.models.dnn import clean_title, release_year, user_feature_frame
+from movierec_utils.models.dnn import (clean_title, release_year, title_vocabulary,
+                                       user_feature_frame)
 from movierec_utils.splits import holdout_users, stratified_split
 from tests.conftest import make_ratings
 
@@ -18,6 +19,14 @@ def ratings():
     # Make gender carry the taste (users of one parity are "F"), so demographics are informative.
     frame["user_gender"] = np.where(frame["user_id"].astype(int) % 2 == 0, "F", "M")
     return frame
+
+
+def test_title_vocabulary_is_by_count_then_alphabetical_whatever_the_input_order():
+    titles = ["the godfather", "the matrix", "matrix reloaded", "zorro", "alien", "godfather ii"]
+    expected = ["godfather", "matrix", "the", "alien", "ii", "reloaded", "zorro"]
+    assert title_vocabulary(titles) == expected
+    assert title_vocabulary(titles[::-1]) == expected
+    assert title_vocabulary(titles, size=3) == expected[:3]
 
 
 def test_title_features():

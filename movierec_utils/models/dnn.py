@@ -50,6 +50,19 @@ def zip_prefix(zip_codes: pd.Series) -> pd.Series:
     return zip_codes.astype(str).str[:2]
 
 
+def title_vocabulary(titles, size: int = 5000) -> list[str]:
+    """Title tokens, most frequent first, ties alphabetical.
+
+    Counted here rather than with ``TextVectorization.adapt()``, whose tf.data pipeline logs C++
+    warnings; tokens follow TextVectorization's standard lowercase/punctuation split. The explicit
+    tie-break matters: the order of equal counts differs between pandas versions, and another
+    token order gives another embedding to every token, hence other results.
+    """
+    words = pd.Series(" ".join(titles).split()).str.replace(r"[^\w']", "", regex=True)
+    counts = words[words != ""].value_counts()
+    return sorted(counts.index, key=lambda word: (-counts[word], word))[:size]
+
+
 def user_feature_frame(ratings: pd.DataFrame) -> pd.DataFrame:
     """One row per user with the demographic columns the user tower reads."""
     missing = [column for column in USER_COLUMNS if column not in ratings]
@@ -119,11 +132,7 @@ class DeepRecommender(Recommender):
         movies = train.drop_duplicates("movie_id").set_index("movie_id").reindex(self.items_.ids)
         years = movies["movie_title"].map(release_year)
         titles = movies["movie_title"].map(clean_title).to_numpy(str)
-        # The vocabulary is counted here rather than with .adapt(), whose tf.data pipeline logs
-        # C++ warnings; tokenising is TextVectorization's standard lowercase/punctuation split.
-        words = pd.Series(" ".join(titles).split()).str.replace(r"[^\w']", "", regex=True)
-        vocabulary = [w for w in words.value_counts().index if w][:5000]
-        vectorizer = tf.keras.layers.TextVectorization(vocabulary=vocabulary,
+        vectorizer = tf.keras.layers.TextVectorization(vocabulary=title_vocabulary(titles),
                                                        output_sequence_length=_TITLE_TOKENS)
         self.title_vocabulary_size_ = vectorizer.vocabulary_size()
         return {

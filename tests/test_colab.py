@@ -1,0 +1,114 @@
+"""The Colab badge and setup cell: where they go, that re-running changes nothing, that the cell
+is inert outside Colab, and that in a (simulated) Colab it makes the package importable."""
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from movierec_utils import colab
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "01_two_tower.ipynb"
+
+
+@pytest.mark.parametrize("address", [
+    "https://github.com/someone/movierec", "https://github.com/someone/movierec.git",
+    "git@github.com:someone/movierec.git", "ssh://git@github.com/someone/movierec.git",
+    "https://github.com/someone/movierec/"])
+def test_github_repository_accepts_the_addresses_git_prints(address):
+    assert colab.github_repository(address) == "someone/movierec"
+
+
+@pytest.mark.parametrize("address", ["", "movierec", "https://gitlab.com/someone/movierec",
+                                     "https://github.com/someone"])
+def test_github_repository_rejects_other_addresses_saying_what_to_give(address):
+    with pytest.raises(ValueError, match="https://github.com/OWNER/NAME"):
+        colab.github_repository(address)
+
+
+def test_origin_address_without_remote_says_how_to_pass_the_address(tmp_path):
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    with pytest.raises(RuntimeError, match="python -m movierec_utils.colab https://github.com/"):
+        colab.origin_address(tmp_path)
+
+
+def stamped(notebook, repository="someone/movierec"):
+    return colab.add_to_notebook(copy.deepcopy(notebook), repository, "main", NOTEBOOK.name)
+
+
+def test_badge_goes_under_the_title_and_setup_cell_before_the_parameters():
+    original = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = stamped(original)
+    title_lines = notebook.cells[0].source.split("\n")
+    assert title_lines[0] == original.cells[0].source.split("\n")[0]
+    assert title_lines[2] == (
+        "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/someone/movierec/blob/main/notebooks/"
+        "01_two_tower.ipynb)")
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code[0].metadata["tags"] == [colab.SETUP_TAG]
+    assert "https://github.com/someone/movierec.git" in code[0].source
+    assert "parameters" in code[1].metadata["tags"]
+    assert len(notebook.cells) == len(original.cells) + 1
+    nbformat.validate(notebook)
+
+
+def test_stamping_twice_or_with_a_new_address_replaces_instead_of_adding():
+    original = nbformat.read(NOTEBOOK, as_version=4)
+    once = stamped(original)
+    assert stamped(once) == once
+    moved = stamped(once, "elsewhere/movierec")
+    assert len(moved.cells) == len(once.cells)
+    assert moved.cells[0].source.count("Open In Colab") == 1
+    assert "someone" not in moved.cells[0].source + moved.cells[1].source
+    # every other cell, outputs included, is untouched
+    assert [cell for cell in moved.cells[2:]] == [cell for cell in once.cells[2:]]
+
+
+def test_a_notebook_without_a_title_cell_is_refused():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    with pytest.raises(ValueError, match="first cell must be the markdown title"):
+        colab.add_to_notebook(notebook, "someone/movierec", "main", "x.ipynb")
+
+
+def test_setup_cell_does_nothing_outside_colab(tmp_path):
+    source = colab.setup_cell_source("https://github.com/someone/movierec.git", "main",
+                                     checkout=str(tmp_path / "checkout"))
+    cwd, path = os.getcwd(), list(sys.path)
+    assert "google.colab" not in sys.modules
+    exec(compile(source, "setup-cell", "exec"), {})
+    assert (os.getcwd(), sys.path) == (cwd, path)
+    assert not (tmp_path / "checkout").exists()
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists() or shutil.which("git") is None,
+                    reason="needs this repository as a git checkout to clone from")
+def test_setup_cell_in_simulated_colab_clones_installs_and_imports_the_checkout(tmp_path):
+    """A fake ``google.colab`` module stands in for Colab; the clone comes from this checkout
+    (committed state) instead of GitHub, and pip finds the packages already installed."""
+    (tmp_path / "fake" / "google" / "colab").mkdir(parents=True)
+    (tmp_path / "fake" / "google" / "colab" / "__init__.py").write_text("")
+    # a named branch to clone, even if this checkout's HEAD is detached (as in some CI clones)
+    source = tmp_path / "published"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(source)], check=True)
+    subprocess.run(["git", "checkout", "--quiet", "-B", "published"], cwd=source, check=True)
+    checkout = tmp_path / "content" / "movierec"
+    cell = colab.setup_cell_source(source.as_uri(), "published", checkout=str(checkout))
+    script = "import google.colab\n" + cell + textwrap.dedent("""
+        import movierec_utils
+        print(os.getcwd())
+        print(movierec_utils.__file__)
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               env={**os.environ, "PYTHONPATH": str(tmp_path / "fake")},
+                               cwd=tmp_path, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    cwd, package = completed.stdout.split("\n")[-3:-1]
+    assert Path(cwd) == checkout / "notebooks"
+    assert Path(package).is_relative_to(checkout)
