@@ -61,3 +61,10 @@ def make_ratings(n_users: int = 30, n_movies: int = 40, per_user: int = 12,
 @pytest.fixture
 def synthetic():
     return make_ratings()
+
+
+def assert_distinct_unseen(recs: pd.DataFrame, train: pd.DataFrame) -> None:
+    """Each user's recommendations: no movie twice, and none the user rated in ``train``."""
+    for user, group in recs.groupby("user_id"):
+        assert group["movie_id"].is_unique
+        assert set(train.loc[train["user_id"] == user, "movie_id"]).isdisjoint(group["movie_id"])

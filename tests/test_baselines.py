@@ -5,7 +5,7 @@ import pytest
 
 from movierec_utils.models import EASE, MODELS, NotFittedError, Popularity, Random
 from movierec_utils.splits import stratified_split
-from tests.conftest import requires_tfds
+from tests.conftest import assert_distinct_unseen, requires_tfds
 
 BASELINES = [Random, Popularity, EASE]
 
@@ -15,11 +15,9 @@ def test_recommend_returns_k_distinct_unseen_movies(synthetic, model_class):
     model = model_class(seed=0).fit(synthetic)
     recs = model.recommend(["1", "2"], k=5)
     assert list(recs.columns) == ["user_id", "rank", "movie_id", "movie_title", "score"]
-    for user, group in recs.groupby("user_id"):
+    assert_distinct_unseen(recs, synthetic)
+    for _, group in recs.groupby("user_id"):
         assert group["rank"].tolist() == [1, 2, 3, 4, 5]
-        assert group["movie_id"].is_unique
-        seen = set(synthetic.loc[synthetic["user_id"] == user, "movie_id"])
-        assert seen.isdisjoint(group["movie_id"])
         assert group["score"].is_monotonic_decreasing
 
 

@@ -68,7 +68,7 @@ def test_stamping_twice_or_with_a_new_address_replaces_instead_of_adding():
     assert moved.cells[0].source.count("Open In Colab") == 1
     assert "someone" not in moved.cells[0].source + moved.cells[1].source
     # every other cell, outputs included, is untouched
-    assert [cell for cell in moved.cells[2:]] == [cell for cell in once.cells[2:]]
+    assert moved.cells[2:] == once.cells[2:]
 
 
 def test_a_notebook_without_a_title_cell_is_refused():

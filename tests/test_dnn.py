@@ -7,7 +7,7 @@ from movierec_utils.models import MODELS, DeepRecommender, Popularity
 from movierec_utils.models.dnn import (clean_title, release_year, title_vocabulary,
                                        user_feature_frame)
 from movierec_utils.splits import holdout_users, stratified_split
-from tests.conftest import make_ratings
+from tests.conftest import assert_distinct_unseen, make_ratings
 
 FAST = {"epochs": 10, "batch_size": 16, "embedding_dim": 8, "output_dim": 8,
         "hidden_units": (16,), "learning_rate": 0.01, "l2": 0.01}
@@ -48,9 +48,7 @@ def test_recommends_unseen_movies_and_predicts_ratings(ratings):
     train, test = stratified_split(ratings, ratio=0.75, seed=0)
     model = DeepRecommender(**FAST).fit(train)
     recs = model.recommend(["1", "2"], k=5)
-    for user, group in recs.groupby("user_id"):
-        assert group["movie_id"].is_unique
-        assert set(train.loc[train["user_id"] == user, "movie_id"]).isdisjoint(group["movie_id"])
+    assert_distinct_unseen(recs, train)
     predictions = model.predict_ratings(test)
     assert predictions.shape == (len(test),) and np.isfinite(predictions).all()
     assert 0.5 < model.rmse(test) < 3.0

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from movierec_utils.models import MODELS, LightGCN, Popularity
 from movierec_utils.models.lightgcn import full_adjacency, normalised_adjacency
 from movierec_utils.splits import stratified_split
-from tests.conftest import make_ratings
+from tests.conftest import assert_distinct_unseen, make_ratings
 
 FAST = {"epochs": 15, "batch_size": 16, "embedding_dim": 8, "learning_rate": 0.02, "l2": 0.01}
 
@@ -65,9 +65,7 @@ def test_recommends_unseen_movies_and_beats_popularity(split, loss):
                                                "batch_size": 16 if loss == "softmax" else 64}
                      ).fit(train)
     recs = model.recommend(list(model.users_.ids), k=5)
-    for user, group in recs.groupby("user_id"):
-        assert group["movie_id"].is_unique
-        assert set(train.loc[train["user_id"] == user, "movie_id"]).isdisjoint(group["movie_id"])
+    assert_distinct_unseen(recs, train)
     assert model.evaluate(test)["ndcg@10"] > Popularity().fit(train).evaluate(test)["ndcg@10"]
 
 

@@ -5,14 +5,13 @@ import pytest
 
 from movierec_utils.models import MODELS, Popularity, TwoTower
 from movierec_utils.splits import stratified_split
+from tests.conftest import assert_distinct_unseen, make_ratings
 
 FAST = {"epochs": 8, "batch_size": 16, "embedding_dim": 8, "learning_rate": 0.02, "l2": 0.01}
 
 
 @pytest.fixture(scope="module")
 def split():
-    from tests.conftest import make_ratings
-
     ratings = make_ratings(n_users=60, n_movies=50, per_user=15, seed=1, taste=20.0)
     return stratified_split(ratings, ratio=0.75, seed=0, valid_ratio=0.2)
 
@@ -23,9 +22,9 @@ def test_recommends_k_distinct_unseen_movies(split, loss):
     model = TwoTower(loss=loss, **FAST).fit(train)
     recs = model.recommend(["1", "2", "3"], k=7)
     assert len(recs) == 21
-    for user, group in recs.groupby("user_id"):
-        assert group["movie_id"].is_unique and group["rank"].tolist() == list(range(1, 8))
-        assert set(train.loc[train["user_id"] == user, "movie_id"]).isdisjoint(group["movie_id"])
+    assert_distinct_unseen(recs, train)
+    for _, group in recs.groupby("user_id"):
+        assert group["rank"].tolist() == list(range(1, 8))
 
 
 def test_same_seed_gives_the_same_recommendations(split):
