@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install report test colab clean
+.PHONY: install export report test colab clean
 
 install: $(STAMP)
 
@@ -14,6 +14,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# Rewrite movierec_utils/models/{two_tower,lightgcn,dnn}.py from the `#| export` cells of
+# notebooks 01-03 (the one source of the model code); a test fails when they are out of step.
+export: install
+	$(BIN)/python -m movierec_utils.export
 
 # Execute every notebook in order (progress + wall time per notebook), rewrite figures/ and
 # results/, and build report/index.html.

@@ -214,3 +214,19 @@ def _check_ratings(frame, name: str) -> None:
                          "movierec_utils.data.load_ratings()")
     if frame.empty:
         raise ValueError(f"{name} has no ratings")
+
+
+
+def fit_keras_epoch(model, dataset) -> float:
+    """Train a compiled Keras/TFRS model for one epoch and return the **mean** batch loss.
+
+    ``model.fit(...).history["loss"]`` is no mean for a ``tfrs.Model``: its ``train_step``
+    reports the current batch's loss, so the history would hold the epoch's *last* batch only.
+    """
+    from movierec_utils.tfenv import tf
+
+    losses = []
+    record = tf.keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: losses.append(float(logs["loss"])))
+    model.fit(dataset, epochs=1, verbose=0, callbacks=[record])
+    return float(np.mean(losses))

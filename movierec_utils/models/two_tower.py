@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from movierec_utils.models.base import Recommender
+from movierec_utils.models.losses import catalogue_softmax_loss, mean_squared_norm  # noqa: F401
 from movierec_utils.seeding import set_seed
 
 LOSSES = ("in_batch", "logq", "full_softmax")
