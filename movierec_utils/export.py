@@ -32,18 +32,17 @@ def export(root: Path | None = None) -> list[Path]:
     from nbdev.export import nb_export
 
     root = Path(root or project_root())
-    written = []
-    for name in MODEL_NOTEBOOKS:
-        notebook = root / "notebooks" / name
+    notebooks = [root / "notebooks" / name for name in MODEL_NOTEBOOKS]
+    for notebook in notebooks:  # check them all before writing any module
         if not notebook.is_file():
             raise FileNotFoundError(f"{notebook} is missing: the model modules are exported from "
                                     f"{', '.join(MODEL_NOTEBOOKS)} in notebooks/")
-        module = _default_exp(notebook)
+    modules = [_default_exp(notebook) for notebook in notebooks]
+    for notebook in notebooks:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbdev warns about running outside an nbdev project
             nb_export(str(notebook), lib_path=str(root / LIBRARY))
-        written.append(root / LIBRARY / f"{module}.py")
-    return written
+    return [root / LIBRARY / f"{module}.py" for module in modules]
 
 
 def stale_modules(root: Path | None = None) -> list[str]:
@@ -76,14 +75,24 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="only report modules that differ from a fresh export")
     args = parser.parse_args(argv)
-    if args.check:
-        stale = stale_modules()
-        if stale:
-            print(f"Stale: {', '.join(stale)} differ from notebooks/{{01,02,03}}. Edit the "
-                  "notebook, then run `make export` and commit both.", file=sys.stderr)
-            return 1
-        print("The model modules match their notebooks.")
-        return 0
+    try:
+        return _check() if args.check else _export()
+    except (FileNotFoundError, ValueError) as error:
+        print(f"make export: {error}", file=sys.stderr)
+        return 2
+
+
+def _check() -> int:
+    stale = stale_modules()
+    if stale:
+        print(f"Stale: {', '.join(stale)} differ from notebooks/{{01,02,03}}. Edit the "
+              "notebook, then run `make export` and commit both.", file=sys.stderr)
+        return 1
+    print("The model modules match their notebooks.")
+    return 0
+
+
+def _export() -> int:
     for module in export():
         print(f"wrote {module.relative_to(project_root())}")
     return 0

@@ -4,6 +4,8 @@ import pandas as pd
 import pytest
 
 from movierec_utils.models import MODELS, Popularity, TwoTower
+from movierec_utils.models.two_tower import ServingIndex
+from movierec_utils.tfenv import tf
 from movierec_utils.splits import stratified_split
 from tests.conftest import assert_distinct_unseen, make_ratings
 
@@ -63,12 +65,26 @@ def test_unknown_user_and_bad_configuration_are_reported(split):
         TwoTower(loss="softmax")
 
 
-def test_brute_force_index_returns_the_models_top_titles(split):
+def test_serving_index_returns_the_models_top_titles(split):
     train, _, _ = split
     model = TwoTower(**FAST).fit(train)
-    _, titles = model.brute_force_index(k=3)(np.array(["7"]))
+    _, titles = ServingIndex(model, k=3)(np.array(["7"]))
     expected = model.recommend(["7"], k=3, exclude_seen=False)["movie_title"].tolist()
     assert [t.decode() for t in titles[0].numpy()] == expected
+
+
+def test_serving_index_refuses_unknown_users_also_after_a_savedmodel_round_trip(split, tmp_path):
+    """A plain BruteForce index answers an unknown id from the untrained out-of-vocabulary row;
+    ours raises an error that names the id, before and after export."""
+    train, _, _ = split
+    index = ServingIndex(TwoTower(**FAST).fit(train), k=3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="unknown user id"):
+        index(tf.constant(["99999"]))
+    index(tf.constant(["7"]))  # traced with a known id, as before saving
+    tf.saved_model.save(index, str(tmp_path))
+    reloaded = tf.saved_model.load(str(tmp_path))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"unknown user id\(s\)\] \[99999\]"):
+        reloaded(tf.constant(["99999"]))
 
 
 def test_registered():
