@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install export report test colab clean
+.PHONY: install export report test check-guard colab clean
 
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ report: install
 # Unit tests, then every notebook executed by nbval (settings in pyproject.toml).
 test: install
 	$(BIN)/python -m pytest
+
+# Shows that `make test` guards the committed outputs: a scratch copy with the two-tower's
+# embedding size changed in notebook 01 must FAIL nbval, with a readable diff (~3 min).
+check-guard: install
+	$(BIN)/python tests/check_guard.py
 
 # Once the repository is published: write the "Open in Colab" badge and the Colab-only setup
 # cell into every notebook. `make colab` uses the address of `git remote origin`;
