@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from movierec_utils import evaluation
-from movierec_utils.interactions import IdIndex, UnknownIdError, interaction_matrix
+from movierec_utils.interactions import IdIndex, UnknownIdError, as_ids, interaction_matrix
 
 REQUIRED_COLUMNS = ("user_id", "movie_id")
 
@@ -54,7 +54,7 @@ class Recommender:
         """Top-``k`` movies for each user id, best first, as a tidy DataFrame."""
         self._check_fitted()
         evaluation._check_k(k)
-        user_ids = _as_id_array(user_ids)
+        user_ids = as_ids(user_ids)
         codes = self.users_.codes(user_ids)
         items, scores = evaluation.top_k(self._score, k, codes,
                                          self.seen_ if exclude_seen else None)
@@ -109,7 +109,7 @@ class Recommender:
     def score(self, user_ids) -> np.ndarray:
         """Scores of every catalogue movie (``self.items_.ids`` order) for each user id."""
         self._check_fitted()
-        return self._score(self.users_.codes(_as_id_array(user_ids)))
+        return self._score(self.users_.codes(as_ids(user_ids)))
 
     @property
     def catalogue(self) -> pd.DataFrame:
@@ -196,12 +196,6 @@ def _relevant_counts(ratings: pd.DataFrame, user_ids) -> np.ndarray:
     """
     return (ratings.drop_duplicates(["user_id", "movie_id"]).groupby("user_id").size()
             .reindex(user_ids, fill_value=0).to_numpy())
-
-
-def _as_id_array(user_ids) -> np.ndarray:
-    if isinstance(user_ids, (str, int, np.integer)):
-        user_ids = [user_ids]
-    return np.asarray([str(user_id) for user_id in user_ids], dtype=object)
 
 
 def _check_ratings(frame, name: str) -> None:
