@@ -9,7 +9,13 @@ Two sources give the same schema:
   tfds are unavailable.
 
 MovieLens' licence forbids redistribution, so nothing here writes data into the repository: the
-loaded frames are cached as pickles under ``~/.cache/movierec`` (``MOVIEREC_CACHE_DIR``).
+loaded frames are cached under ``~/.cache/movierec`` (``MOVIEREC_CACHE_DIR``), keyed on the
+content of the source files, so edited data is reloaded. A cache entry is only used when its
+checksum, schema and counts are right; anything else is rebuilt with a warning naming the file.
+
+Loading refuses what MovieLens never holds: a missing rating, stars outside the variant's scale
+(:data:`WHOLE_STARS` for 100k and 1m, :data:`HALF_STARS` for the later sets) and a (user, movie)
+pair rated twice; the error names the offending lines of ``u.data`` (rows of a tfds split).
 
 Columns of :func:`load_ratings` (tfds feature names, decoded):
 ``user_id`` (str), ``movie_id`` (str), ``movie_title`` (str), ``user_rating`` (float),
@@ -20,13 +26,19 @@ Columns of :func:`load_ratings` (tfds feature names, decoded):
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import pickle
+import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 GROUPLENS_HOST = "files.grouplens.org"  # where tfds downloads MovieLens from
+_GROUPLENS_FILES = ("u.data", "u.item", "u.user")
 VARIANTS = ("100k", "1m", "20m", "25m", "latest-small")
 
 #: Genre label names of the tfds MovieLens features, indexed by label.
@@ -57,6 +69,11 @@ _GROUPLENS_GENRE_LABELS = [GENRES.index(name) for name in (
 )]
 _AGE_BUCKETS = (1, 18, 25, 35, 45, 50, 56)  # lower bounds of the MovieLens age buckets
 
+#: The star values a rating can take: whole stars in 100k and 1m, half stars in the later sets.
+WHOLE_STARS = (1.0, 2.0, 3.0, 4.0, 5.0)
+HALF_STARS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
+_WHOLE_STAR_VARIANTS = ("100k", "1m")
+
 
 class MovieLensDataError(RuntimeError):
     """The MovieLens data could not be found or is not what it should be."""
@@ -86,7 +103,7 @@ def load_grouplens(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
         raise MovieLensDataError(
             f"No GroupLens folder at {str(folder)!r}. Pass path= or set MOVIELENS_DIR to an "
             "extracted ml-100k folder (the one holding u.data, u.item and u.user).")
-    missing = [name for name in ("u.data", "u.item", "u.user") if not (folder / name).is_file()]
+    missing = [name for name in _GROUPLENS_FILES if not (folder / name).is_file()]
     if missing:
         raise MovieLensDataError(f"{folder} is not a GroupLens ml-100k folder: missing "
                                  f"{', '.join(missing)}. Re-extract ml-100k.zip there.")
@@ -95,11 +112,14 @@ def load_grouplens(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame,
         users = _read_grouplens_users(folder / "u.user")
         ratings = pd.read_csv(folder / "u.data", sep="\t", header=None, dtype=str,
                               names=["user_id", "movie_id", "user_rating", "timestamp"])
-        ratings["user_rating"] = ratings["user_rating"].astype(float)
+        # Not-a-number ratings become NaN, which the value check reports with their lines.
+        ratings["user_rating"] = pd.to_numeric(ratings["user_rating"],
+                                               errors="coerce").astype(float)
         ratings["timestamp"] = ratings["timestamp"].astype("int64")
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
         raise MovieLensDataError(f"{folder} holds unreadable GroupLens files ({error}). "
                                  "Re-extract ml-100k.zip there.") from error
+    _check_rating_values(ratings, str(folder / "u.data"), WHOLE_STARS)  # u.data has no header
     ratings = ratings.merge(movies, on="movie_id", how="left").merge(users, on="user_id",
                                                                     how="left")
     if ratings["movie_title"].isna().any() or ratings["user_gender"].isna().any():
@@ -113,12 +133,29 @@ def tfds_data_dir() -> str:
     return os.environ.get("TFDS_DATA_DIR") or str(Path.home() / "tensorflow_datasets")
 
 
+def invalid_rating_rows(ratings: pd.DataFrame, stars=HALF_STARS) -> dict[str, np.ndarray]:
+    """Boolean row masks of the ``user_rating`` values a ratings table must not hold, each keyed
+    by what is wrong: missing (NaN, empty or not a number), or not one of ``stars``."""
+    rating = pd.to_numeric(ratings["user_rating"], errors="coerce").to_numpy(dtype=float)
+    missing = np.isnan(rating)
+    return {
+        "no rating (empty, NaN or not a number)": missing,
+        f"a rating other than {', '.join(f'{star:g}' for star in stars)} stars":
+            ~missing & ~np.isin(rating, stars),
+    }
+
+
 # --------------------------------------------------------------------------- internals
 _RATING_COLUMNS = [
     "user_id", "movie_id", "movie_title", "user_rating", "timestamp", "movie_genres",
     "bucketized_user_age", "raw_user_age", "user_gender", "user_occupation_label",
     "user_occupation_text", "user_zip_code",
 ]
+# What every variant has, whichever source: the schema a cache entry must show.
+_REQUIRED_COLUMNS = {
+    "ratings": ("user_id", "movie_id", "movie_title", "user_rating", "timestamp"),
+    "movies": ("movie_id", "movie_title", "movie_genres"),
+}
 
 
 def _load(kind: str, variant: str, source: str, path: str | None, cache: bool) -> pd.DataFrame:
@@ -129,9 +166,10 @@ def _load(kind: str, variant: str, source: str, path: str | None, cache: bool) -
     source = _resolve_source(variant, source, path)
     origin = str(Path(path or os.environ.get("MOVIELENS_DIR", ""))) if source == "grouplens" \
         else tfds_data_dir()
-    cache_file = _cache_path(kind, variant, source, origin)
-    if cache and cache_file.is_file():
-        return pd.read_pickle(cache_file)
+    if cache:
+        frames = _read_cache(variant, source, origin)
+        if frames is not None:
+            return frames[kind]
     if source == "grouplens":
         if variant != "100k":
             raise ValueError("The GroupLens folder loader reads the ml-100k layout only; "
@@ -139,7 +177,7 @@ def _load(kind: str, variant: str, source: str, path: str | None, cache: bool) -
         ratings, movies = load_grouplens(path)
     else:
         ratings, movies = _load_tfds(variant)
-    _check_counts(variant, ratings, movies)
+    _check_frames(variant, ratings, movies)
     frames = {"ratings": ratings, "movies": movies}
     if cache:
         _write_cache(frames, variant, source, origin)
@@ -201,6 +239,8 @@ def _load_tfds(variant: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         if column in ratings:
             ratings[column] = ratings[column].astype("int64")
     ratings = ratings[[c for c in _RATING_COLUMNS if c in ratings]]
+    _check_rating_values(ratings, f"the tfds split movielens/{variant}-ratings in "
+                         f"{tfds_data_dir()}", _stars(variant), unit="row", first=0)
     movies = movies[["movie_id", "movie_title", "movie_genres"]]
     return ratings, _sort_movies(movies)
 
@@ -295,6 +335,35 @@ def _sort_movies(movies: pd.DataFrame) -> pd.DataFrame:
     return movies.iloc[order].reset_index(drop=True)
 
 
+def _stars(variant: str) -> tuple:
+    return WHOLE_STARS if variant in _WHOLE_STAR_VARIANTS else HALF_STARS
+
+
+def _check_rating_values(ratings: pd.DataFrame, where: str, stars, unit: str = "line",
+                         first: int = 1) -> None:
+    """Refuse a missing rating, stars off the scale and a (user, movie) pair rated twice, naming
+    the offending lines (numbered from ``first``): bad data stops here, not as a wrong metric."""
+    repeats = ratings.duplicated(["user_id", "movie_id"]).to_numpy()  # all copies but the first
+    problems = {**invalid_rating_rows(ratings, stars), "a repeated (user, movie) pair": repeats}
+    for what, bad in problems.items():
+        if bad.any():
+            numbers = np.flatnonzero(bad) + first
+            shown = ", ".join(map(str, numbers[:10])) + (" …" if len(numbers) > 10 else "")
+            raise MovieLensDataError(
+                f"{where} has {what} on {len(numbers)} {unit}(s): {shown}. The data is corrupt "
+                "or was edited: extract or prepare it again.")
+
+
+def _check_frames(variant: str, ratings, movies) -> None:
+    """Schema and sizes, of freshly loaded frames and of cache hits alike."""
+    for kind, frame in (("ratings", ratings), ("movies", movies)):
+        columns = _REQUIRED_COLUMNS[kind]
+        if not isinstance(frame, pd.DataFrame) or not set(columns) <= set(frame.columns):
+            raise MovieLensDataError(f"the {kind} table is not a DataFrame with the columns "
+                                     f"{', '.join(columns)}")
+    _check_counts(variant, ratings, movies)
+
+
 def _check_counts(variant: str, ratings: pd.DataFrame, movies: pd.DataFrame) -> None:
     expected = EXPECTED_COUNTS.get(variant)
     if expected is None:
@@ -307,21 +376,87 @@ def _check_counts(variant: str, ratings: pd.DataFrame, movies: pd.DataFrame) -> 
             "The data folder is incomplete or corrupt: prepare or extract it again.")
 
 
+# --------------------------------------------------------------------------- cache
+# One file per source folder and content: a header line (format, fingerprint of the source
+# files, SHA-256 of the rest), then the pickled {"ratings", "movies"} frames.
+_CACHE_FORMAT = "movierec-cache-1"
+
+
 def _cache_dir() -> Path:
     return Path(os.environ.get("MOVIEREC_CACHE_DIR") or Path.home() / ".cache" / "movierec")
 
 
-def _cache_path(kind: str, variant: str, source: str, origin: str) -> Path:
-    import hashlib
+def _cache_path(variant: str, source: str, origin: str, fingerprint: str) -> Path:
+    folder_key = hashlib.sha1(str(Path(origin).resolve()).encode()).hexdigest()[:10]
+    return _cache_dir() / f"{variant}-{source}-{folder_key}-{fingerprint[:16]}.pkl"
 
-    key = hashlib.sha1(str(Path(origin).resolve()).encode()).hexdigest()[:10]
-    return _cache_dir() / f"{variant}-{source}-{key}-{kind}.pkl"
+
+def _source_fingerprint(variant: str, source: str, origin: str) -> str:
+    """SHA-256 of the source files' names and contents (40 ms for the tfds 100k folder): an
+    entry is reused only for byte-identical data, whatever happened to sizes and times."""
+    root = Path(origin)
+    if source == "grouplens":
+        files = [root / name for name in _GROUPLENS_FILES]
+    else:
+        files = sorted(file for kind in ("ratings", "movies")
+                       for file in (root / "movielens" / f"{variant}-{kind}").rglob("*"))
+    digest = hashlib.sha256()
+    for file in files:
+        if file.is_file():
+            digest.update(str(file.relative_to(root)).encode())
+            with open(file, "rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def _cache_header(fingerprint: str, payload: bytes) -> bytes:
+    return f"{_CACHE_FORMAT} {fingerprint} {hashlib.sha256(payload).hexdigest()}".encode()
+
+
+def _read_cache(variant: str, source: str, origin: str) -> dict | None:
+    """The cached frames of the current source files, or None. An entry that is unreadable,
+    altered, or wrong in schema or counts is deleted with a warning naming it (the caller then
+    rebuilds it), instead of being returned or failing on every later call."""
+    fingerprint = _source_fingerprint(variant, source, origin)
+    path = _cache_path(variant, source, origin, fingerprint)
+    if not path.is_file():
+        return None
+    try:
+        header, _, payload = path.read_bytes().partition(b"\n")
+        if header != _cache_header(fingerprint, payload):
+            raise MovieLensDataError("truncated, altered or not written by this version")
+        frames = pickle.loads(payload)
+        _check_frames(variant, frames["ratings"], frames["movies"])
+        return frames
+    except Exception as error:  # whatever is wrong with an entry, rebuilding it is the cure
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        warnings.warn(f"Discarding the bad MovieLens cache file {path} ({reason}); reloading "
+                      "from the source.", stacklevel=4)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return None
 
 
 def _write_cache(frames: dict, variant: str, source: str, origin: str) -> None:
+    # Fingerprinted after loading: tfds may just have downloaded the files.
+    fingerprint = _source_fingerprint(variant, source, origin)
+    path = _cache_path(variant, source, origin, fingerprint)
+    payload = pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL)
+    temporary = None
     try:
-        _cache_dir().mkdir(parents=True, exist_ok=True)
-        for kind, frame in frames.items():
-            frame.to_pickle(_cache_path(kind, variant, source, origin))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside, then renamed into place (atomic): a loader starting meanwhile finds the
+        # previous entry or none, never half a file.
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(_cache_header(fingerprint, payload) + b"\n")
+            file.write(payload)
+        os.replace(temporary, path)
+        for stale in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.pkl"):  # older contents
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:
-        pass  # a read-only home only costs speed: the next call reloads from source
+        # A read-only home only costs speed: the next call reloads from source.
+        with contextlib.suppress(OSError):
+            if temporary:
+                Path(temporary).unlink(missing_ok=True)

@@ -12,7 +12,8 @@ is relevant, whatever its stars) and top-k list ``L_u = (l_1, …, l_k)``; ``rel
 * ``mrr@k       = 1 / (position of the first hit)``, 0 without a hit
 
 Each is averaged over the users that have test movies; a user with no recommendations scores 0.
-``coverage@k`` is the share of the catalogue that appears in at least one user's top-k.
+``coverage@k`` is the share of the catalogue that appears in at least one user's top-k. Every
+metric lies in [0, 1]; a value outside is refused as an error, never reported.
 
 Two paths compute the same numbers:
 
@@ -30,6 +31,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from movierec_utils.interactions import as_ids
+
 ScoreSource = np.ndarray | Callable[[np.ndarray], np.ndarray]
 METRICS = ("precision", "recall", "ndcg", "map", "hit_rate", "mrr")
 
@@ -39,6 +42,8 @@ def metrics_from_hits(hits: np.ndarray, n_relevant: np.ndarray) -> dict[str, np.
     """Per-user metrics from a boolean ``(users, k)`` hit matrix and each user's |R_u| (> 0)."""
     hits = np.asarray(hits, dtype=float)
     n_relevant = np.asarray(n_relevant, dtype=float)
+    if not len(n_relevant):
+        raise ValueError("no user has test movies: there is nothing to evaluate")
     if (n_relevant <= 0).any():
         raise ValueError("every evaluated user needs at least one test movie")
     k = hits.shape[1]
@@ -62,6 +67,12 @@ def summarise(per_user: dict[str, np.ndarray], k: int, coverage: float | None = 
     summary = {f"{name}@{k}": float(np.mean(values)) for name, values in per_user.items()}
     if coverage is not None:
         summary[f"coverage@{k}"] = float(coverage)
+    # Each metric is a share or a mean of shares: outside [0, 1] (or NaN) it is a bug, not a result.
+    impossible = {name: value for name, value in summary.items() if not 0.0 <= value <= 1.0}
+    if impossible:
+        raise RuntimeError(f"impossible metric values {impossible}: metrics lie in [0, 1]. The "
+                           "evaluator's input is malformed in a way it does not check; please "
+                           "report this with that input.")
     summary["n_users"] = int(len(next(iter(per_user.values()))))
     return summary
 
@@ -71,12 +82,18 @@ def evaluate_ranking(recommendations: pd.DataFrame, test: pd.DataFrame, k: int =
                      catalog_size: int | None = None, per_user: bool = False):
     """Metrics of a recommendations frame (``user_id, movie_id, rank``; rank 1 = best).
 
-    ``catalog_size`` is the denominator of coverage (default: distinct movies in the
-    recommendations and the test set). With ``per_user=True`` returns ``(summary, frame)``.
+    Each user's list must rank distinct movies with distinct whole ranks from 1; anything else
+    is an error, not a score. Ids are compared as strings, as :meth:`Recommender.recommend`
+    takes them, so 55 and "55" are the same user. ``catalog_size`` is the denominator of
+    coverage (default: distinct movies in the recommendations and the test set). With
+    ``per_user=True`` returns ``(summary, frame)``.
     """
     _check_k(k)
-    recs = recommendations[recommendations["rank"] <= k]
-    relevant = test[["user_id", "movie_id"]].drop_duplicates()
+    recs = _checked_recommendations(recommendations)
+    relevant = _with_string_ids(test, "test", ("user_id", "movie_id")).drop_duplicates()
+    if relevant.empty:
+        raise ValueError("test has no ratings: there is nothing to evaluate")
+    recs = recs[recs["rank"] <= k]
     users = np.sort(relevant["user_id"].unique())
     n_relevant = relevant.groupby("user_id").size().reindex(users).to_numpy()
     recs = recs[recs["user_id"].isin(users)]
@@ -87,6 +104,9 @@ def evaluate_ranking(recommendations: pd.DataFrame, test: pd.DataFrame, k: int =
     hits[rows, recs["rank"].to_numpy(int) - 1] = is_hit
     if catalog_size is None:
         catalog_size = len(set(recs["movie_id"]) | set(relevant["movie_id"]))
+    elif catalog_size < recs["movie_id"].nunique():
+        raise ValueError(f"catalog_size={catalog_size} is smaller than the "
+                         f"{recs['movie_id'].nunique()} distinct movies recommended")
     per_user_values = metrics_from_hits(hits, n_relevant)
     summary = summarise(per_user_values, k, recs["movie_id"].nunique() / catalog_size)
     if per_user:
@@ -119,8 +139,8 @@ def top_k(scores: ScoreSource, k: int, users: np.ndarray | None = None,
         items, values = _top_k_block(block, k)
         item_parts.append(items)
         score_parts.append(values)
-    if not item_parts:
-        return np.empty((0, k), dtype=int), np.empty((0, k))
+    if not item_parts:  # no users: no columns either (k may exceed the unknown catalogue size)
+        return np.empty((0, 0), dtype=int), np.empty((0, 0))
     return np.vstack(item_parts), np.vstack(score_parts)
 
 
@@ -179,6 +199,31 @@ def top_k_categorical_accuracy(scores: ScoreSource, users: np.ndarray, items: np
 
 
 # --------------------------------------------------------------------------- helpers
+def _checked_recommendations(recommendations: pd.DataFrame) -> pd.DataFrame:
+    """``user_id, movie_id, rank`` with string ids and integer ranks, or a clear error for a list
+    no ranking produces (each would otherwise be scored as an impossible or wrong number)."""
+    recs = _with_string_ids(recommendations, "recommendations", ("user_id", "movie_id", "rank"))
+    rank = pd.to_numeric(recs["rank"], errors="coerce").to_numpy(dtype=float)
+    problems = {
+        "a rank that is not a whole number ≥ 1": ~np.isfinite(rank) | (rank < 1) | (rank % 1 > 0),
+        "two movies at one rank of a user": recs.duplicated(["user_id", "rank"]).to_numpy(),
+        "a movie listed twice for a user": recs.duplicated(["user_id", "movie_id"]).to_numpy(),
+    }
+    for what, bad in problems.items():
+        if bad.any():
+            examples = recs[bad].head(3).to_dict("records")
+            raise ValueError(f"recommendations has {bad.sum()} row(s) with {what}, e.g. "
+                             f"{examples}. Each user's list must rank distinct movies 1, 2, 3, …")
+    return recs.assign(rank=rank.astype(int))
+
+
+def _with_string_ids(frame, name: str, columns: tuple) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame) or not set(columns) <= set(frame.columns):
+        raise ValueError(f"{name} must be a DataFrame with the columns {', '.join(columns)}")
+    return frame[list(columns)].assign(user_id=as_ids(frame["user_id"]),
+                                       movie_id=as_ids(frame["movie_id"]))
+
+
 def _per_user_frame(users, per_user_values: dict, k: int) -> pd.DataFrame:
     frame = pd.DataFrame({f"{name}@{k}": values for name, values in per_user_values.items()})
     frame.insert(0, "user", users)

@@ -41,6 +41,13 @@ class IdIndex:
         return codes
 
 
+def as_ids(values) -> np.ndarray:
+    """One id or many, as strings — the type of MovieLens/tfds ids — so 55 and "55" match."""
+    if isinstance(values, (str, int, np.integer)):
+        values = [values]
+    return np.asarray([str(value) for value in values], dtype=object)
+
+
 def interaction_matrix(ratings: pd.DataFrame, users: IdIndex, items: IdIndex,
                        values: str | None = None, strict: bool = True) -> sp.csr_matrix:
     """A ``len(users) × len(items)`` CSR matrix with 1 (or ``ratings[values]``) per rating.

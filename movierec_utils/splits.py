@@ -3,11 +3,14 @@
 * :func:`stratified_split` — per user, a seeded shuffle of that user's ratings, the first
   ``round(ratio * n)`` to train and the rest to test: the protocol of microsoft/recommenders'
   ``python_stratified_split`` (used in its LightGCN deep dive and ml-100k benchmark), so our
-  ranking numbers can sit beside theirs. Every user appears in train and in test.
+  ranking numbers can sit beside theirs. Every user appears in train, and every user with at
+  least two ratings in test too (see :func:`stratified_split` for the few-ratings rule).
 * :func:`random_split` — a seeded random share of *all* ratings: the TensorFlow Recommenders
   tutorials' 80/20 protocol, for comparison with their published numbers.
 
 Both keep the input's columns and row order within each part, and never share a row between parts.
+Both refuse ratings holding a (user, movie) pair twice: its copies could land on both sides, and
+the test set would then hold answers the model was trained on.
 """
 from __future__ import annotations
 
@@ -21,17 +24,25 @@ def stratified_split(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
 
     Each user's rows are shuffled with ``numpy.random.RandomState(seed)`` (pandas'
     ``sample(frac=1, random_state=seed)``, as microsoft/recommenders does) and the first
-    ``round(ratio * n_user)`` go to train. With ``valid_ratio`` set, the train part is split again
-    the same way (``1 - valid_ratio`` of it kept for training) and ``(train, valid, test)`` is
-    returned, so tuning and early stopping never see the test set.
+    ``round(ratio * n_user)`` go to train, bounded so that every user keeps a training rating
+    and every user with two or more ratings a test rating (a single rating stays in train). The
+    bound only touches users too small to split, e.g. 1–2 ratings at ``ratio=0.75``; MovieLens
+    users (≥ 20 ratings) are split exactly as microsoft/recommenders does.
+
+    With ``valid_ratio`` set, the train part is split again the same way (``1 - valid_ratio`` of
+    it kept for training) and ``(train, valid, test)`` is returned, so tuning and early stopping
+    never see the test set.
     """
     _check_ratio(ratio)
+    _check_no_duplicates(ratings, user_col)
     is_train = np.zeros(len(ratings), dtype=bool)
     positions = np.arange(len(ratings))
     for _, user_positions in pd.Series(positions).groupby(ratings[user_col].to_numpy(),
                                                           sort=False):
         shuffled = user_positions.sample(frac=1, random_state=seed).to_numpy()
-        is_train[shuffled[:round(ratio * len(shuffled))]] = True
+        n = len(shuffled)
+        n_train = 1 if n == 1 else min(max(round(ratio * n), 1), n - 1)  # see the docstring
+        is_train[shuffled[:n_train]] = True
     train, test = ratings.iloc[is_train], ratings.iloc[~is_train]
     if valid_ratio is None:
         return train, test
@@ -42,6 +53,7 @@ def stratified_split(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
 def random_split(ratings: pd.DataFrame, ratio: float = 0.8, seed: int = 42):
     """A seeded random ``ratio`` of all ratings to train, the rest to test (TFRS tutorials)."""
     _check_ratio(ratio)
+    _check_no_duplicates(ratings)
     order = np.random.RandomState(seed).permutation(len(ratings))
     is_train = np.zeros(len(ratings), dtype=bool)
     is_train[order[:round(ratio * len(ratings))]] = True
@@ -60,6 +72,17 @@ def holdout_users(ratings: pd.DataFrame, fraction: float = 0.1, seed: int = 42,
                                                 replace=False)
     held = ratings[user_col].isin(chosen).to_numpy()
     return ratings.iloc[~held], ratings.iloc[held]
+
+
+def _check_no_duplicates(ratings: pd.DataFrame, user_col: str = "user_id") -> None:
+    repeated = ratings.duplicated([user_col, "movie_id"], keep=False).to_numpy()
+    if repeated.any():
+        example = ratings.loc[repeated, [user_col, "movie_id"]].iloc[0]
+        raise ValueError(
+            f"ratings hold {repeated.sum()} rows that repeat a ({user_col}, movie_id) pair, e.g. "
+            f"user {example[user_col]!r}, movie {example['movie_id']!r}; split, the copies could "
+            "land in train and test alike. Keep one rating per pair first, e.g. ratings."
+            f"sort_values('timestamp').drop_duplicates(['{user_col}', 'movie_id'], keep='last').")
 
 
 def _check_ratio(ratio: float) -> None:

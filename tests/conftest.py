@@ -68,3 +68,22 @@ def assert_distinct_unseen(recs: pd.DataFrame, train: pd.DataFrame) -> None:
     for user, group in recs.groupby("user_id"):
         assert group["movie_id"].is_unique
         assert set(train.loc[train["user_id"] == user, "movie_id"]).isdisjoint(group["movie_id"])
+
+
+def write_grouplens(folder: Path, ratings: pd.DataFrame) -> Path:
+    """An ml-100k-layout folder (``u.data``, ``u.item``, ``u.user``) holding ``ratings``
+    (:func:`make_ratings`' schema), for loader tests that must not copy MovieLens."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ratings[["user_id", "movie_id", "user_rating", "timestamp"]].astype(
+        {"user_rating": int}).to_csv(folder / "u.data", sep="\t", header=False, index=False)
+    movies = ratings.drop_duplicates("movie_id")
+    (folder / "u.item").write_text("".join(
+        f"{movie}|{title}|01-Jan-1995||http://example.org|"
+        + "|".join("1" if flag == int(movie) % 19 else "0" for flag in range(19)) + "\n"
+        for movie, title in zip(movies["movie_id"], movies["movie_title"])))
+    users = ratings.drop_duplicates("user_id")
+    (folder / "u.user").write_text("".join(
+        f"{user}|{age}|{gender}|other|{zip_code}\n" for user, age, gender, zip_code in zip(
+            users["user_id"], users["raw_user_age"], users["user_gender"],
+            users["user_zip_code"])))
+    return folder

@@ -46,6 +46,21 @@ def test_integer_user_ids_are_accepted_as_strings(synthetic):
     pd.testing.assert_frame_equal(model.recommend([1]), model.recommend(["1"]))
 
 
+def test_k_beyond_the_catalogue_is_capped_at_it(synthetic):
+    model = Popularity().fit(synthetic)
+    assert model.recommend([], k=10**12).empty  # allocated 10**12 ranks before
+    recs = model.recommend(["1"], k=10**12)
+    n_unseen = len(model.items_) - (synthetic["user_id"] == "1").sum()
+    assert recs["rank"].tolist() == list(range(1, n_unseen + 1))
+
+
+def test_integer_ids_in_test_ratings_are_evaluated_as_strings(synthetic):
+    train, test = stratified_split(synthetic, ratio=0.75, seed=0)
+    model = Popularity().fit(train)
+    integer_test = test.astype({"user_id": int, "movie_id": int})
+    assert model.evaluate(integer_test) == model.evaluate(test)
+
+
 def test_exclude_seen_false_allows_rated_movies(synthetic):
     model = Popularity().fit(synthetic)
     top = model.recommend("1", k=1, exclude_seen=False)["movie_id"].item()

@@ -1,13 +1,18 @@
-"""Loading MovieLens: schema, sanity counts, the GroupLens loader, and clear errors."""
+"""Loading MovieLens: schema, sanity counts, the GroupLens loader, the cache, and clear errors."""
+import builtins
+import io
 import shutil
 import sys
 import types
+import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from movierec_utils import data
-from tests.conftest import grouplens_dir, requires_grouplens, requires_tfds
+from tests.conftest import (grouplens_dir, make_ratings, requires_grouplens, requires_tfds,
+                            write_grouplens)
 
 CORE = ["user_id", "movie_id", "user_rating", "timestamp"]
 
@@ -114,3 +119,119 @@ def test_unknown_variant_and_source_are_rejected():
         data.load_ratings("10k")
     with pytest.raises(ValueError, match="source must be"):
         data.load_ratings("100k", source="csv")
+
+
+# --------------------------------------------------------------------------- cache and values
+@pytest.fixture
+def small_grouplens(tmp_path, monkeypatch):
+    """A tiny GroupLens folder that load_ratings("100k") accepts (its counts patched in), with an
+    empty cache folder; returns a loader for it."""
+    ratings = make_ratings(n_users=12, n_movies=20, per_user=6)
+    folder = write_grouplens(tmp_path / "ml-100k", ratings)
+    monkeypatch.setitem(data.EXPECTED_COUNTS, "100k", {
+        "ratings": len(ratings), "users": ratings["user_id"].nunique(),
+        "movies": ratings["movie_id"].nunique()})
+    monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no-tfds"))
+    return lambda cache=True: data.load_ratings("100k", source="grouplens", path=str(folder),
+                                                cache=cache)
+
+
+def flip_middle_byte(path, frame):
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    path.write_bytes(bytes(content))
+
+
+CACHE_DAMAGE = {
+    "empty": lambda path, frame: path.write_bytes(b""),
+    "truncated": lambda path, frame: path.write_bytes(path.read_bytes()[:200]),
+    "garbage": lambda path, frame: path.write_bytes(b"\x80\x04 not a pickle"),
+    "ten rows": lambda path, frame: frame.head(10).to_pickle(path),
+    "a string": lambda path, frame: pd.to_pickle("ratings", path),
+    "1% of ratings altered": lambda path, frame: frame.assign(user_rating=np.where(
+        np.arange(len(frame)) % 100 == 0, frame["user_rating"] % 5 + 1, frame["user_rating"])
+    ).to_pickle(path),
+    "one byte flipped": flip_middle_byte,
+}
+
+
+@pytest.mark.parametrize("damage", CACHE_DAMAGE.values(), ids=CACHE_DAMAGE)
+def test_a_bad_cache_entry_is_rebuilt_with_a_notice_naming_it(small_grouplens, tmp_path, damage):
+    expected = small_grouplens(cache=False)
+    small_grouplens()  # writes the cache
+    entries = sorted((tmp_path / "cache").glob("*.pkl"))
+    for entry in entries:
+        damage(entry, expected)
+    with pytest.warns(UserWarning, match="cache file .*" + entries[0].name) as notices:
+        ratings = small_grouplens()
+    assert len(notices) == 1 and "\n" not in str(notices[0].message)
+    pd.testing.assert_frame_equal(ratings, expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # rebuilt: the next call is a silent, correct hit
+        pd.testing.assert_frame_equal(small_grouplens(), expected)
+
+
+def test_edited_source_files_are_not_served_from_the_cache(small_grouplens, tmp_path):
+    small_grouplens()  # writes the cache
+    u_data = tmp_path / "ml-100k" / "u.data"
+    lines = u_data.read_text().splitlines()
+    user, movie, stars, timestamp = lines[0].split("\t")
+    new_stars = int(stars) % 5 + 1  # same file size: only the content tells
+    lines[0] = "\t".join([user, movie, str(new_stars), timestamp])
+    u_data.write_text("\n".join(lines) + "\n")
+    assert small_grouplens()["user_rating"].iloc[0] == new_stars
+    pd.testing.assert_frame_equal(small_grouplens(), small_grouplens(cache=False))
+
+
+def test_a_loader_starting_while_another_writes_the_cache_gets_the_data(
+        small_grouplens, monkeypatch, recwarn):
+    """Two processes, simulated: a second loader runs the moment the first opens a file for
+    writing. Written in place, the cache file would be empty then (EOFError, or a rebuild)."""
+    expected = small_grouplens(cache=False)
+    real_open, racer = io.open, {}
+
+    def open_and_race(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        if "w" in mode and not racer:
+            racer["started"] = True  # the racer's own cache write must not race again
+            racer["result"] = small_grouplens()
+        return handle
+
+    monkeypatch.setattr(io, "open", open_and_race)
+    monkeypatch.setattr(builtins, "open", open_and_race)
+    pd.testing.assert_frame_equal(small_grouplens(), expected)
+    assert "result" in racer, "the cache was not written"
+    pd.testing.assert_frame_equal(racer["result"], expected)
+    assert not [w for w in recwarn if "cache" in str(w.message)]
+
+
+@pytest.mark.parametrize("stars", ["7", "-3", "0", "4.5", "nan", "", "five"])
+def test_impossible_ratings_are_refused_with_their_u_data_lines(tmp_path, stars):
+    folder = write_grouplens(tmp_path, make_ratings(n_users=5, n_movies=20, per_user=6))
+    lines = (folder / "u.data").read_text().splitlines()
+    for number in (4, 17):  # 1-based line numbers
+        user, movie, _, timestamp = lines[number - 1].split("\t")
+        lines[number - 1] = "\t".join([user, movie, stars, timestamp])
+    (folder / "u.data").write_text("\n".join(lines) + "\n")
+    with pytest.raises(data.MovieLensDataError, match=r"u\.data has .* on 2 line\(s\): 4, 17\."):
+        data.load_grouplens(folder)
+
+
+def test_duplicated_ratings_are_refused_with_their_u_data_lines(tmp_path):
+    folder = write_grouplens(tmp_path, make_ratings(n_users=5, n_movies=20, per_user=6))
+    lines = (folder / "u.data").read_text().splitlines()
+    lines[10:20] = lines[:10]  # 10 lines replaced by copies of earlier ones: same line count
+    (folder / "u.data").write_text("\n".join(lines) + "\n")
+    with pytest.raises(data.MovieLensDataError,
+                       match=r"repeated \(user, movie\) pair on 10 line\(s\): 11, 12"):
+        data.load_grouplens(folder)
+
+
+def test_half_stars_are_valid_only_for_the_later_movielens_sets():
+    ratings = pd.DataFrame({"user_rating": [0.5, 4.5, 5.0, 5.5, 0.0, np.nan]})
+    half = data.invalid_rating_rows(ratings, data.HALF_STARS)
+    assert [mask.tolist() for mask in half.values()] == [
+        [False, False, False, False, False, True], [False, False, False, True, True, False]]
+    whole = data.invalid_rating_rows(ratings, data.WHOLE_STARS)
+    assert list(whole.values())[1].tolist() == [True, True, False, True, True, False]

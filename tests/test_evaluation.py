@@ -178,3 +178,48 @@ def test_model_evaluation_agrees_with_the_frame_path_including_unseen_movies():
     got = model.evaluate(test, k=2)
     for metric in ("precision@2", "recall@2", "ndcg@2", "map@2", "hit_rate@2", "mrr@2"):
         assert got[metric] == pytest.approx(expected[metric], abs=1e-12), metric
+
+
+MALFORMED_LISTS = {  # user "a" rated movies 1, 2, 3
+    "a movie three times": (["1", "1", "1"], [1, 2, 3], "a movie listed twice"),
+    "two movies at rank 1": (["1", "2", "3"], [1, 1, 2], "two movies at one rank"),
+    "rank 0": (["1", "2", "3"], [0, 1, 2], "not a whole number ≥ 1"),
+    "rank -5": (["1", "2", "3"], [-5, 1, 2], "not a whole number ≥ 1"),
+    "rank 1.5": (["1", "2", "3"], [1, 1.5, 2], "not a whole number ≥ 1"),
+    "rank NaN": (["1", "2", "3"], [1, 2, np.nan], "not a whole number ≥ 1"),
+}
+
+
+@pytest.mark.parametrize("movies, ranks, message", MALFORMED_LISTS.values(), ids=MALFORMED_LISTS)
+def test_malformed_recommendation_lists_are_refused(movies, ranks, message):
+    test = pd.DataFrame({"user_id": ["a"] * 3, "movie_id": ["1", "2", "3"]})
+    recs = pd.DataFrame({"user_id": ["a"] * 3, "movie_id": movies, "rank": ranks})
+    with pytest.raises(ValueError, match=rf"recommendations has \d row.* {message}"):
+        evaluation.evaluate_ranking(recs, test, k=3)
+
+
+def test_an_empty_test_set_is_an_error_not_a_division_by_zero():
+    empty = pd.DataFrame({"user_id": [], "movie_id": []})
+    with pytest.raises(ValueError, match="test has no ratings"):
+        evaluation.evaluate_ranking(frame({"a": ["1"]}), empty, k=5)
+    with pytest.raises(ValueError, match="no user has test movies"):
+        evaluation.evaluate_scores(np.ones((2, 3)), sp.csr_matrix((2, 3)), k=2)
+
+
+def test_integer_ids_are_compared_as_strings():
+    test = pd.DataFrame({"user_id": ["1", "1", "2"], "movie_id": ["10", "11", "12"]})
+    as_strings = frame({"1": ["10", "13"], "2": ["14", "12"]})
+    as_integers = frame({1: [10, 13], 2: [14, 12]})
+    expected = evaluation.evaluate_ranking(as_strings, test, k=2)
+    assert expected["hit_rate@2"] == 1.0
+    assert evaluation.evaluate_ranking(as_integers, test, k=2) == expected
+    integer_test = test.astype({"user_id": int, "movie_id": int})
+    assert evaluation.evaluate_ranking(as_strings, integer_test, k=2) == expected
+
+
+def test_an_impossible_metric_is_never_reported():
+    with pytest.raises(RuntimeError, match=r"impossible metric values \{'recall@3': 3\.0\}"):
+        evaluation.summarise({"recall": np.array([3.0]), "ndcg": np.array([1.0])}, k=3)
+    test = pd.DataFrame({"user_id": ["a"], "movie_id": ["1"]})
+    with pytest.raises(ValueError, match="catalog_size=1 is smaller than the 2 distinct movies"):
+        evaluation.evaluate_ranking(frame({"a": ["1", "2"]}), test, k=2, catalog_size=1)

@@ -65,3 +65,24 @@ def test_ratio_must_be_a_proper_fraction(synthetic, bad):
         stratified_split(synthetic, ratio=bad)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         random_split(synthetic, ratio=bad)
+
+
+def test_duplicated_ratings_are_refused_not_split_across_train_and_test(synthetic):
+    doubled = pd.concat([synthetic, synthetic.sample(100, random_state=0)], ignore_index=True)
+    for split in (stratified_split, random_split):
+        with pytest.raises(ValueError, match=r"200 rows that repeat a \(user_id, movie_id\) pair"
+                                             r".*drop_duplicates"):
+            split(doubled)
+
+
+def test_users_with_few_ratings_keep_one_in_train_and_one_in_test(synthetic):
+    few = pd.DataFrame({"user_id": ["a", "b", "b", "c", "c", "c"],
+                        "movie_id": ["1", "1", "2", "1", "2", "3"]})
+    ratings = pd.concat([synthetic, few], ignore_index=True)
+    for ratio in (0.1, 0.75, 0.9):
+        train, test = stratified_split(ratings, ratio=ratio, seed=0)
+        assert set(train["user_id"]) == set(ratings["user_id"])  # all recommendable
+        assert set(test["user_id"]) == set(ratings["user_id"]) - {"a"}  # all but "a" evaluated
+        assert (train["user_id"] == "a").sum() == 1
+    train, valid, test = stratified_split(ratings, ratio=0.75, seed=0, valid_ratio=0.2)
+    assert set(train["user_id"]) == set(ratings["user_id"])

@@ -5,8 +5,9 @@
     model.recommend(["55", "100"], k=10)   # DataFrame user_id, rank, movie_id, movie_title, score
     model.evaluate(test, k=10)             # full-ranking metrics, training movies masked
 
-A subclass implements ``_fit`` and ``_score`` (a ``users × catalogue`` score block); ranking,
-masking, evaluation, input checks and timing live here, once.
+A subclass implements ``_fit`` and ``_score`` (a ``users × catalogue`` score block) and lists
+the columns it reads in ``required_columns``; ranking, masking, evaluation, input checks and
+timing live here, once. Ids are handled as strings, MovieLens' type: 55 and "55" are one user.
 """
 from __future__ import annotations
 
@@ -15,10 +16,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from movierec_utils import evaluation
-from movierec_utils.interactions import IdIndex, UnknownIdError, interaction_matrix
-
-REQUIRED_COLUMNS = ("user_id", "movie_id")
+from movierec_utils import data, evaluation
+from movierec_utils.interactions import IdIndex, UnknownIdError, as_ids, interaction_matrix
 
 
 class NotFittedError(RuntimeError):
@@ -27,6 +26,9 @@ class NotFittedError(RuntimeError):
 
 class Recommender:
     name = "base"
+    #: Columns ``fit`` needs in ``train``; a subclass reading more (titles, genres, demographics)
+    #: extends this, so a frame lacking them fails at once with the missing names.
+    required_columns: tuple[str, ...] = ("user_id", "movie_id")
 
     def __init__(self, seed: int = 42):
         self.seed = seed
@@ -35,9 +37,11 @@ class Recommender:
 
     # ------------------------------------------------------------------ public interface
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> "Recommender":
-        _check_ratings(train, "train")
+        train = _checked_ratings(train, "train", self.required_columns)
+        if "user_rating" in train:
+            _check_star_ratings(train, "train")
         if valid is not None:
-            _check_ratings(valid, "valid")
+            valid = _checked_ratings(valid, "valid")
         started = time.perf_counter()
         self.users_ = IdIndex(train["user_id"], "user id")
         self.items_ = IdIndex(train["movie_id"], "movie id")
@@ -54,7 +58,7 @@ class Recommender:
         """Top-``k`` movies for each user id, best first, as a tidy DataFrame."""
         self._check_fitted()
         evaluation._check_k(k)
-        user_ids = _as_id_array(user_ids)
+        user_ids = as_ids(user_ids)
         codes = self.users_.codes(user_ids)
         items, scores = evaluation.top_k(self._score, k, codes,
                                          self.seen_ if exclude_seen else None)
@@ -64,7 +68,7 @@ class Recommender:
         """Rank the whole catalogue for every test user (training movies masked); see
         :mod:`movierec_utils.evaluation` for the metric definitions."""
         self._check_fitted()
-        return self._evaluate(test, k, per_user)
+        return self._evaluate(_checked_ratings(test, "test"), k, per_user)
 
     def _evaluate(self, test: pd.DataFrame, k: int, per_user: bool = False):
         test_matrix = interaction_matrix(test, self.users_, self.items_, strict=False)
@@ -91,6 +95,7 @@ class Recommender:
         """TFRS's top-k categorical accuracy over ``ratings`` (one query per rating, nothing
         masked). Ratings of users or movies the model never saw count as misses."""
         self._check_fitted()
+        ratings = _checked_ratings(ratings, "ratings")
         known = ratings["user_id"].isin(self.users_.ids) & ratings["movie_id"].isin(self.items_.ids)
         hits = evaluation.top_k_categorical_accuracy(
             self._score, self.users_.codes(ratings.loc[known, "user_id"]),
@@ -109,7 +114,7 @@ class Recommender:
     def score(self, user_ids) -> np.ndarray:
         """Scores of every catalogue movie (``self.items_.ids`` order) for each user id."""
         self._check_fitted()
-        return self._score(self.users_.codes(_as_id_array(user_ids)))
+        return self._score(self.users_.codes(as_ids(user_ids)))
 
     @property
     def catalogue(self) -> pd.DataFrame:
@@ -139,6 +144,11 @@ class Recommender:
         for epoch in range(1, self.epochs + 1):
             started = time.perf_counter()
             record = {"epoch": epoch, "loss": float(run_epoch())}
+            if not np.isfinite(record["loss"]):  # every later epoch, and the model, would be NaN
+                raise FloatingPointError(
+                    f"{type(self).__name__} diverged: the training loss of epoch {epoch} is "
+                    f"{record['loss']}. Check the training ratings for missing or extreme "
+                    "values, or train with a smaller learning_rate.")
             record["seconds"] = time.perf_counter() - started  # training only, not validation
             self._clear_cache()
             if valid is not None:
@@ -198,23 +208,29 @@ def _relevant_counts(ratings: pd.DataFrame, user_ids) -> np.ndarray:
             .reindex(user_ids, fill_value=0).to_numpy())
 
 
-def _as_id_array(user_ids) -> np.ndarray:
-    if isinstance(user_ids, (str, int, np.integer)):
-        user_ids = [user_ids]
-    return np.asarray([str(user_id) for user_id in user_ids], dtype=object)
-
-
-def _check_ratings(frame, name: str) -> None:
+def _checked_ratings(frame, name: str, columns=Recommender.required_columns) -> pd.DataFrame:
+    """``frame`` with string ids, or a clear error when it is not a ratings table with
+    ``columns``."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame of ratings, got "
                         f"{type(frame).__name__}")
-    missing = [column for column in REQUIRED_COLUMNS if column not in frame]
+    missing = [column for column in columns if column not in frame]
     if missing:
-        raise ValueError(f"{name} lacks the column(s) {missing}; load it with "
-                         "movierec_utils.data.load_ratings()")
+        raise ValueError(f"{name} lacks the column(s) {missing}; load ratings with "
+                         "movierec_utils.data.load_ratings(), which has them all")
     if frame.empty:
         raise ValueError(f"{name} has no ratings")
+    return frame.assign(user_id=as_ids(frame["user_id"]), movie_id=as_ids(frame["movie_id"]))
 
+
+def _check_star_ratings(frame: pd.DataFrame, name: str) -> None:
+    for what, bad in data.invalid_rating_rows(frame).items():
+        if bad.any():
+            examples = frame.loc[bad, ["user_id", "movie_id", "user_rating"]].head(3)
+            raise ValueError(
+                f"{name}['user_rating'] has {bad.sum()} row(s) with {what}, e.g. "
+                f"{examples.to_dict('index')}. Drop or correct those rows before fit "
+                "(movierec_utils.data.load_ratings() gives checked ratings).")
 
 
 def fit_keras_epoch(model, dataset) -> float:
@@ -230,3 +246,4 @@ def fit_keras_epoch(model, dataset) -> float:
         on_train_batch_end=lambda batch, logs: losses.append(float(logs["loss"])))
     model.fit(dataset, epochs=1, verbose=0, callbacks=[record])
     return float(np.mean(losses))
+
