@@ -15,8 +15,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-# Execute every notebook in order (progress + wall time per notebook), rewrite figures/ and
-# results/, and build report/index.html.
+# Execute every notebook in order (progress + wall time per notebook) in build/report-staging/,
+# then — only if all passed — update notebooks/, figures/, results/ and README.md, and build
+# report/index.html. A failure names the notebook and cell and changes nothing.
 report: install
 	$(BIN)/python -m movierec_utils.report
 
