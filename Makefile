@@ -26,8 +26,8 @@ test: install
 	$(BIN)/python -m pytest
 
 # Once the repository is published: write the "Open in Colab" badge and the Colab-only setup
-# cell into every notebook. `make colab` uses the address of `git remote origin`;
-# `make colab REPOSITORY=https://github.com/OWNER/NAME` names it.
+# cell into every notebook (all or none: every notebook is checked first). `make colab` uses the
+# address of `git remote origin`; `make colab REPOSITORY=https://github.com/OWNER/NAME` names it.
 colab: install
 	$(BIN)/python -m movierec_utils.colab $(REPOSITORY)
 
