@@ -14,12 +14,9 @@ A line per notebook reports its wall time.
 from __future__ import annotations
 
 import argparse
-import base64
 import filecmp
-import html
 import json
 import os
-import re
 import shutil
 import sys
 import time
@@ -237,64 +234,6 @@ def publish(staging: Path) -> list[str]:
     return updated
 
 
-def build_html(paths: list[Path], timings: dict[str, float]) -> Path:
-    """``report/<notebook>.html`` for each notebook and an index embedding every figure."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    report = output_dir("report")
-    exporter = HTMLExporter(embed_images=True)
-    entries = []
-    for path in paths:
-        body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
-        (report / f"{path.stem}.html").write_text(body, encoding="utf-8")
-        entries.append((path.stem, _title(path), timings.get(path.stem)))
-    index = report / "index.html"
-    index.write_text(_index_page(entries, sorted((project_root() / "figures").glob("*.png"))),
-                     encoding="utf-8")
-    return index
-
-
-def _title(path: Path) -> str:
-    import nbformat
-
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "markdown":
-            match = re.search(r"^#\s+(.+)$", cell.source, flags=re.M)
-            if match:
-                return match.group(1).strip()
-    return path.stem
-
-
-def _index_page(entries, figures) -> str:
-    rows = "\n".join(
-        f'<li><a href="{stem}.html">{html.escape(title)}</a>'
-        f'{f" <small>(executed in {seconds:.0f} s)</small>" if seconds else ""}</li>'
-        for stem, title, seconds in entries)
-    images = "\n".join(
-        f'<figure><img src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}" '
-        f'alt="{p.stem}"><figcaption>{html.escape(p.stem.replace("_", " "))}</figcaption></figure>'
-        for p in figures)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>movierec — report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem;
-       color: #222; line-height: 1.5; }}
-figure {{ display: inline-block; width: 32rem; margin: 0.5rem; vertical-align: top; }}
-img {{ max-width: 100%; border: 1px solid #ddd; }}
-figcaption {{ font-size: 0.9rem; color: #555; }}
-</style></head><body>
-<h1>movierec — three movie recommenders on MovieLens 100k, honestly measured</h1>
-<h2>Notebooks</h2>
-<ol>
-{rows}
-</ol>
-<h2>Figures</h2>
-{images}
-</body></html>
-"""
-
-
 def updated_summary(updated: list[str]) -> str:
     """``5 notebooks, 14 figures, 2 results, README.md`` from the paths :func:`publish` moved."""
     folders = {}
@@ -328,7 +267,9 @@ def main(argv=None) -> int:
             print(failure_message(failure, staging_root()), file=sys.stderr, flush=True)
             return 1
         print(f"Updated {updated_summary(publish(staging_root()))}.", flush=True)
-    index = build_html(notebooks(), timings)
+    from movierec_utils.report_page import build_html
+
+    index = build_html(read_notebooks(notebooks()), timings)
     print(f"Report: {index}  (total {time.perf_counter() - started:.0f} s)")
     return 0
 
