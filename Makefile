@@ -20,8 +20,9 @@ $(STAMP): requirements.txt pyproject.toml
 export: install
 	$(BIN)/python -m movierec_utils.export
 
-# Execute every notebook in order (progress + wall time per notebook), rewrite figures/ and
-# results/, and build report/index.html.
+# Execute every notebook in order (progress + wall time per notebook) in build/report-staging/,
+# then — only if all passed — update notebooks/, figures/, results/ and README.md, and build
+# report/index.html. A failure names the notebook and cell and changes nothing.
 report: install
 	$(BIN)/python -m movierec_utils.report
 
@@ -35,8 +36,8 @@ check-guard: install
 	$(BIN)/python tests/check_guard.py
 
 # Once the repository is published: write the "Open in Colab" badge and the Colab-only setup
-# cell into every notebook. `make colab` uses the address of `git remote origin`;
-# `make colab REPOSITORY=https://github.com/OWNER/NAME` names it.
+# cell into every notebook (all or none: every notebook is checked first). `make colab` uses the
+# address of `git remote origin`; `make colab REPOSITORY=https://github.com/OWNER/NAME` names it.
 colab: install
 	$(BIN)/python -m movierec_utils.colab $(REPOSITORY)
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 from movierec_utils.paths import project_root
-from movierec_utils.report import notebooks
+from movierec_utils.report import NotebookError, for_every_notebook, notebooks, read_notebook, shown
 
 SETUP_TAG = "colab-setup"
 COLAB_CHECKOUT = "/content/movierec"
@@ -34,7 +35,11 @@ COLAB_PACKAGES = ("tensorflow-recommenders==0.7.7", "tensorflow-datasets", "impo
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 _GITHUB_ADDRESS = re.compile(
     r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
-    r"(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/?$")
+    r"(?P<owner>[^/]+)/(?P<name>[^/]+?)(?:\.git)?/?$")
+# GitHub's rules: an owner is 1–39 letters, digits or hyphens, not starting or ending with one;
+# a repository name is 1–100 letters, digits, '.', '_' or '-', and not '.' or '..'.
+_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
 def github_repository(address: str) -> str:
@@ -43,7 +48,15 @@ def github_repository(address: str) -> str:
     if not match:
         raise ValueError(f"{address!r} is not a GitHub repository address; give one like "
                          "https://github.com/OWNER/NAME (Colab opens notebooks from GitHub).")
-    return f"{match['owner']}/{match['name']}"
+    owner, name = match["owner"], match["name"]
+    if not _GITHUB_OWNER.match(owner):
+        raise ValueError(f"{address!r}: {owner!r} is not a GitHub account name (letters, digits "
+                         "and inner hyphens, at most 39); give https://github.com/OWNER/NAME")
+    if not _GITHUB_NAME.match(name) or name in (".", ".."):
+        raise ValueError(f"{address!r}: {name!r} is not a GitHub repository name (letters, "
+                         "digits, '.', '_' and '-', not '.' or '..'); give "
+                         "https://github.com/OWNER/NAME")
+    return f"{owner}/{name}"
 
 
 def origin_address(root: Path | None = None) -> str:
@@ -109,7 +122,11 @@ def add_to_notebook(notebook, repository: str, branch: str, notebook_name: str,
 
     notebook.cells = [cell for cell in notebook.cells
                       if SETUP_TAG not in cell.get("metadata", {}).get("tags", [])]
-    first_code = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+    code_cells = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    if not code_cells:
+        raise ValueError(f"{notebook_name}: has no code cell, so there is no place for the Colab "
+                         "setup cell (it goes before the first one); add the notebook's code")
+    first_code = code_cells[0]
     cell = nbformat.v4.new_code_cell(
         setup_cell_source(clone_address or f"https://github.com/{repository}.git", branch),
         metadata={"tags": [SETUP_TAG]})
@@ -118,9 +135,41 @@ def add_to_notebook(notebook, repository: str, branch: str, notebook_name: str,
     return notebook
 
 
-def main(argv: list[str] | None = None) -> None:
+def stamped_text(path: Path, repository: str, branch: str) -> str:
+    """The notebook's file text with badge and setup cell, or a :class:`NotebookError`."""
     import nbformat
 
+    notebook = read_notebook(path)
+    try:
+        add_to_notebook(notebook, repository, branch, path.name)
+    except ValueError as error:
+        raise NotebookError(f"{shown(path)}: {str(error).removeprefix(path.name + ': ')}") from None
+    text = nbformat.writes(notebook)
+    return text if text.endswith("\n") else text + "\n"  # as nbformat.write ends a file
+
+
+def stamp_all(paths: list[Path], repository: str, branch: str) -> dict[Path, str]:
+    """Every notebook's new text — or one error naming each notebook that cannot take the badge
+    and setup cell; nothing is written here."""
+    return for_every_notebook(paths, lambda path: stamped_text(path, repository, branch))
+
+
+def write_all(texts: dict[Path, str]) -> None:
+    """Write every file or none: each goes to a temporary file beside it first, and only when
+    all are written are they renamed into place (a rename cannot fail half-way)."""
+    temporaries = {path: path.with_name(f".{path.name}.colab-tmp") for path in texts}
+    try:
+        for path, text in texts.items():
+            temporaries[path].write_text(text, encoding="utf-8")
+    except OSError:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    for path, temporary in temporaries.items():
+        os.replace(temporary, path)
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("address", nargs="?",
                         help="GitHub address of the published repository (default: origin's)")
@@ -130,10 +179,12 @@ def main(argv: list[str] | None = None) -> None:
         repository = github_repository(arguments.address or origin_address())
     except (ValueError, RuntimeError) as error:
         parser.exit(2, f"error: {error}\n")
-    for path in notebooks():
-        notebook = nbformat.read(path, as_version=4)
-        add_to_notebook(notebook, repository, arguments.branch, path.name)
-        nbformat.write(notebook, path)
+    try:
+        stamped = stamp_all(notebooks(), repository, arguments.branch)
+    except NotebookError as error:
+        parser.exit(1, f"error: {error}\nNo notebook was changed.\n")
+    write_all(stamped)
+    for path in stamped:
         print(f"{path.name}: Colab badge and setup cell for github.com/{repository} "
               f"({arguments.branch})")
 

@@ -32,6 +32,21 @@ def test_github_repository_rejects_other_addresses_saying_what_to_give(address):
         colab.github_repository(address)
 
 
+@pytest.mark.parametrize("address", [
+    "https://github.com/../..", "https://github.com/someone/..", "https://github.com/someone/.",
+    "https://github.com/some_one/movierec", "https://github.com/-someone/movierec",
+    "https://github.com/someone-/movierec", "https://github.com/someone/movie%20rec",
+    "git@github.com:someone/movie$rec.git", "https://github.com/" + "a" * 40 + "/movierec"])
+def test_github_repository_rejects_names_github_does_not_allow(address):
+    with pytest.raises(ValueError, match="is not a GitHub (account|repository) name"):
+        colab.github_repository(address)
+
+
+def test_github_repository_accepts_every_character_github_allows():
+    address = "https://github.com/Some-1/movie.rec_2-x"
+    assert colab.github_repository(address) == "Some-1/movie.rec_2-x"
+
+
 def test_origin_address_without_remote_says_how_to_pass_the_address(tmp_path):
     subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
     with pytest.raises(RuntimeError, match="python -m movierec_utils.colab https://github.com/"):
@@ -75,6 +90,63 @@ def test_a_notebook_without_a_title_cell_is_refused():
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     with pytest.raises(ValueError, match="first cell must be the markdown title"):
         colab.add_to_notebook(notebook, "someone/movierec", "main", "x.ipynb")
+
+
+def test_a_notebook_without_a_code_cell_is_refused_by_name():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title")])
+    with pytest.raises(ValueError, match="x.ipynb: has no code cell"):
+        colab.add_to_notebook(notebook, "someone/movierec", "main", "x.ipynb")
+
+
+def colab_project(tmp_path, broken: dict[str, str]) -> Path:
+    """Four small notebooks (title + code); ``broken`` replaces some files' text."""
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    for number in range(4):
+        cells = [nbformat.v4.new_markdown_cell(f"# {number:02d} · title"),
+                 nbformat.v4.new_code_cell("x = 1")]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells),
+                       root / "notebooks" / f"{number:02d}_notebook.ipynb")
+    for name, text in broken.items():
+        (root / "notebooks" / name).write_text(text)
+    return root
+
+
+def run_colab(root: Path, *arguments: str):
+    environment = {**os.environ, "MOVIEREC_ROOT": str(root), "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "movierec_utils.colab", *arguments], cwd=root,
+                          env=environment, capture_output=True, text=True, timeout=300)
+
+
+def notebook_files(root: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in (root / "notebooks").iterdir()}
+
+
+@pytest.mark.parametrize("broken", [
+    {"02_notebook.ipynb": '{"cells": ['},
+    {"03_notebook.ipynb": nbformat.writes(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# 03 · only text")]))},
+    {"01_notebook.ipynb": '{"cells": [', "03_notebook.ipynb": nbformat.writes(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 03 · only text")]))}])
+def test_make_colab_writes_no_notebook_unless_it_can_write_them_all(tmp_path, broken):
+    root = colab_project(tmp_path, broken)
+    before = notebook_files(root)
+    completed = run_colab(root, "https://github.com/someone/movierec")
+    assert completed.returncode != 0
+    assert notebook_files(root) == before
+    for name in broken:
+        assert f"notebooks/{name}" in completed.stderr
+    assert "No notebook was changed" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_make_colab_stamps_every_notebook_and_a_second_run_changes_no_byte(tmp_path):
+    root = colab_project(tmp_path, {})
+    assert run_colab(root, "https://github.com/someone/movierec").returncode == 0
+    once = notebook_files(root)
+    assert all(b"Open In Colab" in text and colab.SETUP_TAG.encode() in text
+               for text in once.values())
+    assert run_colab(root, "https://github.com/someone/movierec").returncode == 0
+    assert notebook_files(root) == once
 
 
 def test_setup_cell_does_nothing_outside_colab(tmp_path):
