@@ -20,6 +20,10 @@ worker, nothing dropped or repeated). Each replica's loss is its share of the gl
 gradients of ``TwoTowerModel``'s loss on the whole global batch: the workers end with the weights
 of single-process training, up to floating-point summation order.
 
+The workers talk over gRPC to the addresses in TF_CONFIG; note that TensorFlow's server listens
+on every interface of its port (seen as ``*:PORT`` with ``ss -ltn``), not only on the address
+named in TF_CONFIG.
+
 Nothing here imports TensorFlow at import time: a strategy (and logical devices) must be set up
 before TensorFlow's runtime starts, which ``movierec_utils.tfenv`` does on import.
 """
@@ -62,14 +66,14 @@ def global_batches(setup: Setup):
     ratings = synthetic_ratings(setup.n_users, setup.n_movies, setup.n_ratings,
                                 seed=setup.data_seed)
     users, movies = IdIndex(ratings["user_id"], "user id"), IdIndex(ratings["movie_id"], "movie id")
-    seen = interaction_matrix(ratings, users, movies).toarray().astype("float32")
+    seen = interaction_matrix(ratings, users, movies)  # sparse: only the batches' rows go dense
     rng = np.random.default_rng(setup.data_seed)
     needed = setup.steps * setup.global_batch
     epochs = -(-needed // len(users))
     order = np.concatenate([rng.permutation(len(users)) for _ in range(epochs)])[:needed]
+    targets = seen[order].toarray().astype("float32").reshape(setup.steps, setup.global_batch, -1)
     order = order.reshape(setup.steps, setup.global_batch)
-    return (users.ids.astype(str), movies.ids.astype(str), users.ids.astype(str)[order],
-            seen[order])
+    return (users.ids.astype(str), movies.ids.astype(str), users.ids.astype(str)[order], targets)
 
 
 def _replica_model_class():
