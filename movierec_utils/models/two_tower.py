@@ -21,8 +21,8 @@ from movierec_utils.tfenv import tf, tfrs
 LOSSES = ("in_batch", "logq", "full_softmax")
 
 # %% auto #0
-__all__ = ['LOSSES', 'id_tower', 'catalogue_softmax_loss', 'mean_squared_norm', 'TwoTowerModel', 'user_batches', 'rating_batches',
-           'TwoTower', 'make_optimizer', 'ServingIndex']
+__all__ = ['LOSSES', 'id_tower', 'catalogue_softmax_loss', 'mean_squared_norm', 'TwoTowerModel', 'user_batches', 'dense_targets',
+           'rating_batches', 'TwoTower', 'make_optimizer', 'ServingIndex']
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-11
 def id_tower(vocabulary, embedding_dim: int, hidden_units=(), output_dim: int | None = None,
@@ -69,7 +69,7 @@ class TwoTowerModel(tfrs.Model):
         if self.loss_name == "full_softmax":
             movies = self.movie_model(self.all_movies)
             logits = tf.matmul(users, movies, transpose_b=True)
-            loss = catalogue_softmax_loss(logits, features["targets"])
+            loss = catalogue_softmax_loss(logits, dense_targets(features["targets"]))
         else:
             movies = self.movie_model(features["movie_id"])
             loss = self.task(users, movies, compute_metrics=False,
@@ -78,12 +78,21 @@ class TwoTowerModel(tfrs.Model):
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-21
 def user_batches(user_ids, interactions, batch_size: int, seed: int) -> tf.data.Dataset:
-    """One row per user: the id and the multi-hot row of training movies (full softmax)."""
-    features = {"user_id": np.asarray(user_ids, dtype=str),
-                "targets": interactions.toarray().astype("float32")}
+    """One row per user: the id and the multi-hot row of training movies (full softmax), kept
+    sparse (``targets`` is a ``tf.SparseTensor`` per batch; see ``dense_targets``)."""
+    rows = interactions.tocoo()
+    targets = tf.sparse.reorder(tf.SparseTensor(
+        np.stack([rows.row, rows.col], axis=1).astype("int64"),
+        np.ones(rows.nnz, dtype="float32"), rows.shape))
+    features = {"user_id": np.asarray(user_ids, dtype=str), "targets": targets}
     return (tf.data.Dataset.from_tensor_slices(features)
             .shuffle(len(features["user_id"]), seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+def dense_targets(targets):
+    """A batch's multi-hot targets as a dense users × catalogue tensor."""
+    return tf.sparse.to_dense(targets) if isinstance(targets, tf.SparseTensor) else targets
 
 
 def rating_batches(ratings: pd.DataFrame, batch_size: int, seed: int,
@@ -99,25 +108,29 @@ def rating_batches(ratings: pd.DataFrame, batch_size: int, seed: int,
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-23
 class TwoTower(Recommender):
-    """Two-tower retrieval model. ``batch_size`` counts users for the full softmax and ratings for
-    the sampled objectives; ``l2`` weighs the squared norm of the embeddings used in a step; with
-    ``valid`` given to ``fit``, training stops after ``patience`` epochs without a better
-    validation NDCG@10 and the best epoch's weights are kept."""
+    """Two-tower retrieval model; the defaults are the configuration this notebook reports.
+
+    ``batch_size`` counts users for the full softmax and ratings for the sampled objectives;
+    ``l2`` weighs the squared norm of the embeddings used in a step. ``fit(train)`` trains
+    ``epochs`` epochs; ``fit(train, valid)`` trains up to ``max_epochs``, stops after
+    ``patience`` epochs without a better validation NDCG@10 and keeps the best epoch's weights.
+    """
 
     name = "two_tower"
 
     def __init__(self, embedding_dim: int = 64, output_dim: int | None = None,
                  tower_activation: str | None = None, hidden_units: tuple = (),
                  loss: str = "full_softmax", learning_rate: float = 0.005, l2: float = 0.1,
-                 batch_size: int = 64, epochs: int = 100, patience: int = 5,
-                 optimizer: str = "adam", seed: int = 42):
+                 batch_size: int = 64, epochs: int = 49, max_epochs: int = 200,
+                 patience: int = 10, optimizer: str = "adam", seed: int = 42):
         super().__init__(seed)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         self.embedding_dim, self.output_dim = embedding_dim, output_dim
         self.tower_activation, self.hidden_units = tower_activation, tuple(hidden_units)
         self.loss, self.learning_rate, self.l2 = loss, learning_rate, l2
-        self.batch_size, self.epochs, self.patience = batch_size, epochs, patience
+        self.batch_size, self.epochs, self.max_epochs = batch_size, epochs, max_epochs
+        self.patience = patience
         self.optimizer = optimizer
 
     def _fit(self, train: pd.DataFrame, valid: pd.DataFrame | None) -> None:
