@@ -4,8 +4,8 @@
 
 For each model in MODELS it trains the configuration its notebook reported (results/*.json) on
 stratified_split(seed=42) `--repeats` times and prints the median training seconds and the test
-NDCG@10; it also times LightGCN's unoptimised prototype against the fast implementation per
-epoch (3 layers, the prototype's BPR loss and batches of 1,024), as a ratio measured in the same
+NDCG@10; it also times LightGCN's unoptimised prototype against the model per epoch
+(``lightgcn_speed.measure``, see benchmarks/lightgcn_speed.py), as ratios measured in the same
 run. Timings are whole training runs (early-stopping choices already made), not unit tests.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import statistics
 
 import movierec_utils  # noqa: F401  (before TensorFlow)
 from movierec_utils.data import load_ratings
-from movierec_utils.models import MODELS, LightGCN
+from movierec_utils.models import MODELS
 from movierec_utils.splits import stratified_split
 from movierec_utils.summary import reported_configuration
 
@@ -33,19 +33,13 @@ def time_models(train, test, repeats: int) -> None:
 
 
 def time_lightgcn_epochs(train) -> None:
-    per_epoch = {}
-    for implementation, epochs in (("naive", 2), ("fast", 4)):
-        model = LightGCN(n_layers=3, loss="bpr", batch_size=1024, learning_rate=0.005,
-                         implementation=implementation, epochs=epochs).fit(train)
-        times = [record["seconds"] for record in model.history_][1:]  # skip tracing/warm-up
-        per_epoch[f"{implementation}, BPR, 1,024 ratings/batch"] = statistics.median(times)
-    softmax = LightGCN(n_layers=3, epochs=4).fit(train)
-    per_epoch["fast, softmax by user (default)"] = statistics.median(
-        [record["seconds"] for record in softmax.history_][1:])
-    print("\nLightGCN, 3 layers, seconds per epoch (median of epochs after the first):")
-    for label, seconds in per_epoch.items():
-        naive = per_epoch["naive, BPR, 1,024 ratings/batch"]
-        print(f"  {label:<34} {seconds:7.3f} s   {naive / seconds:6.1f}x vs naive")
+    from lightgcn_speed import measure  # benchmarks/ is on sys.path when this file runs
+
+    record = measure(train)
+    print("\nLightGCN, 3 layers, seconds per epoch (fastest epoch after the first):")
+    for label, seconds in record["seconds_per_epoch"].items():
+        print(f"  {label:<58} {seconds:7.3f} s   "
+              f"{record['speedup_vs_prototype'][label]:6.1f}x vs prototype")
 
 
 def main() -> None:

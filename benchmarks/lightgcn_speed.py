@@ -1,0 +1,160 @@
+"""LightGCN speed benchmark: the unoptimised prototype against the model, seconds per epoch.
+
+    .venv/bin/python benchmarks/lightgcn_speed.py [--epochs 3]
+
+Notebook 02 shows the result (figures/02_gnn_speed.png) but does not time anything itself. Three
+variants, 3 layers, 64 dimensions, trained on stratified_split(seed=42)'s training part in the
+same run:
+
+1. the first prototype that trained — eager steps (no ``tf.function``), a ``tf.sparse`` product
+   over the full ``(users + movies)²`` adjacency, BPR on batches of 1,024 ratings (``Prototype``
+   below);
+2. the model of ``movierec_utils.models.lightgcn`` (compiled step, dense users × movies block
+   ``S``) with the prototype's loss and batches;
+3. the model as notebook 02 configures it (full softmax, batches of 64 users).
+
+Seconds per epoch are the fastest of the epochs after the first (the first includes tracing and
+warm-up; other processes on a shared machine only ever add time, so the minimum is the most
+repeatable estimate). Writes results/lightgcn_speed.json: seconds per epoch and speed-up against the
+prototype per variant, batches (= graph propagations) per epoch, the command, the date, the
+machine's cores and load average, and the library versions. On a shared machine other processes
+inflate the seconds (unevenly, since the variants run one after another): compare ratios, and
+rerun when the machine is quiet.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from datetime import datetime, timezone
+
+import numpy as np
+import scipy.sparse as sp
+
+import movierec_utils  # noqa: F401  (before TensorFlow)
+from movierec_utils.models.lightgcn import LightGCN, full_adjacency, make_train_step
+from movierec_utils.tfenv import tf
+
+COMMAND = "python benchmarks/lightgcn_speed.py"
+N_LAYERS = 3
+#: The prototype's training setting (BPR, Adam 5e-3, batches of 1,024 ratings).
+PROTOTYPE_SETTING = {"loss": "bpr", "batch_size": 1024, "learning_rate": 0.005}
+
+
+class Prototype(LightGCN):
+    """The same model, as first written: the step runs eagerly, op by op from Python, and a
+    layer is one ``tf.sparse`` product with the whole symmetric ``Â`` (``full_adjacency``)."""
+
+    def _make_propagation(self):
+        adjacency = to_tf_sparse(full_adjacency(self.seen_))
+        n_users, n_layers = self.seen_.shape[0], self.n_layers
+
+        def propagate(users, movies):
+            nodes = tf.concat([users, movies], axis=0)
+            total = nodes
+            for _ in range(n_layers):
+                nodes = tf.sparse.sparse_dense_matmul(adjacency, nodes)
+                total = total + nodes
+            mean = total / (n_layers + 1)
+            return mean[:n_users], mean[n_users:]
+
+        return propagate
+
+    def _make_step(self):
+        return make_train_step(self._variables(), self._propagate, self._optimizer, self.loss,
+                               self.l2, self.temperature)  # not wrapped in tf.function
+
+
+def to_tf_sparse(matrix: sp.spmatrix):
+    coo = sp.coo_matrix(matrix)
+    indices = np.stack([coo.row, coo.col], axis=1).astype("int64")
+    return tf.sparse.reorder(tf.sparse.SparseTensor(indices, coo.data.astype("float32"),
+                                                    coo.shape))
+
+
+def variants(epochs: int) -> dict:
+    """Label → (model class, constructor arguments)."""
+    return {
+        "prototype: eager, sparse full Â, BPR, 1,024 ratings/batch":
+            (Prototype, {**PROTOTYPE_SETTING, "epochs": epochs}),
+        "compiled, dense S, BPR, 1,024 ratings/batch":
+            (LightGCN, {**PROTOTYPE_SETTING, "epochs": epochs + 2}),
+        "as configured: compiled, dense S, softmax, 64 users/batch":
+            (LightGCN, {"epochs": epochs + 2}),
+    }
+
+
+def seconds_per_epoch(model) -> float:
+    """The fastest epoch's training seconds, the first epoch (tracing, warm-up) excluded."""
+    return min(record["seconds"] for record in model.history_[1:])
+
+
+def batches_per_epoch(model) -> int:
+    """Training steps per epoch; each step propagates the whole graph once."""
+    rows = model.seen_.nnz if model.loss == "bpr" else model.seen_.shape[0]
+    return -(-rows // model.batch_size)
+
+
+def measure(train, epochs: int = 3, command: str = COMMAND) -> dict:
+    """Time every variant on ``train``; returns the record written to the JSON file."""
+    load_before = _load_average()
+    per_epoch, batches = {}, {}
+    for label, (model_class, arguments) in variants(epochs).items():
+        model = model_class(n_layers=N_LAYERS, **arguments).fit(train)
+        per_epoch[label] = seconds_per_epoch(model)
+        batches[label] = batches_per_epoch(model)
+    prototype = next(iter(per_epoch.values()))
+    return {
+        "command": command,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"processor": platform.machine(), "cores": _cores(),
+                    "load_average_1min": {"before": load_before, "after": _load_average()}},
+        "n_layers": N_LAYERS,
+        "epochs_timed": {label: arguments["epochs"] - 1
+                         for label, (_, arguments) in variants(epochs).items()},
+        "seconds_per_epoch": per_epoch,
+        "speedup_vs_prototype": {label: prototype / seconds for label, seconds in per_epoch.items()},
+        "batches_per_epoch": batches,
+    }
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (other processes competing for the cores), where available."""
+    import os
+
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def main() -> None:
+    from movierec_utils.data import load_ratings
+    from movierec_utils.paths import output_dir
+    from movierec_utils.results import library_versions
+    from movierec_utils.splits import stratified_split
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3,
+                        help="epochs of the prototype (the compiled variants run 2 more)")
+    args = parser.parse_args()
+    train, _ = stratified_split(load_ratings("100k"), ratio=0.75, seed=42)
+    command = " ".join([COMMAND, *sys.argv[1:]])
+    record = measure(train, args.epochs, command)
+    record["versions"] = library_versions()
+    path = output_dir("results") / "lightgcn_speed.json"
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    width = max(map(len, record["seconds_per_epoch"]))
+    print(f"LightGCN, {N_LAYERS} layers, seconds per epoch (fastest epoch after the first):")
+    for label, seconds in record["seconds_per_epoch"].items():
+        print(f"  {label:<{width}} {seconds:7.3f} s  {record['speedup_vs_prototype'][label]:6.1f}×"
+              f"  {record['batches_per_epoch'][label]:3d} batches/epoch")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
