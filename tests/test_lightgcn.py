@@ -100,3 +100,21 @@ def test_errors(split):
     with pytest.raises(ValueError, match="n_layers must be 0 or more"):
         LightGCN(n_layers=-1)
     assert MODELS["gnn"] is LightGCN
+
+
+def test_a_graph_too_large_for_a_dense_block_is_propagated_sparsely_with_the_same_result(split):
+    """Issue 13: above DENSE_BLOCK_MAX_BYTES the block is a tf.SparseTensor; where both run, the
+    sparse and the dense propagation agree."""
+    from movierec_utils.models.lightgcn import graph_block, propagate
+    from movierec_utils.tfenv import tf
+
+    train, _, _ = split
+    seen = Popularity().fit(train).seen_
+    dense, sparse = graph_block(seen), graph_block(seen, max_dense_bytes=0)
+    assert isinstance(sparse, tf.SparseTensor) and not isinstance(dense, tf.SparseTensor)
+    rng = np.random.default_rng(0)
+    users = tf.constant(rng.normal(size=(seen.shape[0], 8)), tf.float32)
+    movies = tf.constant(rng.normal(size=(seen.shape[1], 8)), tf.float32)
+    for got, expected in zip(propagate(sparse, users, movies, 3),
+                             propagate(dense, users, movies, 3)):
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-5)

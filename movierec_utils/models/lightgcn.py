@@ -22,8 +22,9 @@ from movierec_utils.seeding import set_seed
 from movierec_utils.tfenv import tf
 
 # %% auto #0
-__all__ = ['normalised_adjacency', 'full_adjacency', 'propagate', 'softmax_loss', 'bpr_loss', 'softmax_batches', 'bpr_batches',
-           'scoring_embeddings', 'lightgcn_loss', 'make_train_step', 'LightGCN']
+__all__ = ['DENSE_BLOCK_MAX_BYTES', 'normalised_adjacency', 'full_adjacency', 'propagate', 'multiply', 'graph_block',
+           'softmax_loss', 'bpr_loss', 'softmax_batches', 'bpr_batches', 'scoring_embeddings', 'lightgcn_loss',
+           'make_train_step', 'LightGCN']
 
 # %% ../../notebooks/02_gnn.ipynb #normalised-adjacency
 def normalised_adjacency(interactions: sp.spmatrix) -> sp.csr_matrix:
@@ -50,15 +51,37 @@ def full_adjacency(interactions: sp.spmatrix) -> sp.csr_matrix:
 def propagate(block, users, movies, n_layers: int):
     """The layer mean ``(E⁽⁰⁾ + … + E⁽ᴷ⁾) / (K + 1)`` for users and movies.
 
-    ``block`` is ``S`` (users × movies); a layer is the two products ``U ← S M`` and
-    ``M ← Sᵀ U``, both computed from the previous layer.
+    ``block`` is ``S`` (users × movies), dense or a ``tf.SparseTensor``; a layer is the two
+    products ``U ← S M`` and ``M ← Sᵀ U``, both computed from the previous layer.
     """
     user_total, movie_total = users, movies
     for _ in range(n_layers):
-        users, movies = (tf.matmul(block, movies),
-                         tf.matmul(block, users, transpose_a=True))
+        users, movies = (multiply(block, movies), multiply(block, users, transpose=True))
         user_total, movie_total = user_total + users, movie_total + movies
     return user_total / (n_layers + 1), movie_total / (n_layers + 1)
+
+
+def multiply(block, dense, transpose: bool = False):
+    """``block @ dense`` (``blockᵀ @ dense`` with ``transpose``) for a dense or sparse block."""
+    if isinstance(block, tf.SparseTensor):
+        return tf.sparse.sparse_dense_matmul(block, dense, adjoint_a=transpose)
+    return tf.matmul(block, dense, transpose_a=transpose)
+
+
+DENSE_BLOCK_MAX_BYTES = 2**30  # 1 GiB: up to ~MovieLens 1M (6,040 × 3,706 × 4 bytes = 90 MB)
+
+
+def graph_block(interactions, max_dense_bytes: int = DENSE_BLOCK_MAX_BYTES):
+    """``S`` as TensorFlow wants it: a dense matrix while it fits in ``max_dense_bytes`` (on 2
+    CPU cores TF's dense products, and their gradients, beat its sparse ones several times on
+    MovieLens 100k), otherwise a ``tf.SparseTensor`` whose memory grows with the ratings only
+    (MovieLens 25M's dense S would take 38 GB)."""
+    block = normalised_adjacency(interactions)
+    if block.shape[0] * block.shape[1] * 4 <= max_dense_bytes:
+        return tf.constant(block.toarray(), tf.float32)
+    coo = block.tocoo()
+    return tf.sparse.reorder(tf.SparseTensor(np.stack([coo.row, coo.col], axis=1).astype("int64"),
+                                             coo.data.astype("float32"), coo.shape))
 
 # %% ../../notebooks/02_gnn.ipynb #losses
 def softmax_loss(users, movies, user_index, targets):
@@ -141,7 +164,11 @@ def make_train_step(tables, propagation, optimizer, loss: str = "softmax", l2: f
 
 # %% ../../notebooks/02_gnn.ipynb #lightgcn-class
 class LightGCN(Recommender):
-    """LightGCN with early stopping on validation NDCG@10; defaults are notebook 02's choice.
+    """LightGCN; the defaults are the configuration notebook 02 reports.
+
+    ``fit(train)`` trains ``epochs`` epochs; ``fit(train, valid)`` trains up to ``max_epochs``,
+    stops after ``patience`` epochs without a better validation NDCG@10 and keeps the best
+    epoch's embeddings.
 
     ``loss`` is ``"softmax"`` (full softmax over all movies, ``batch_size`` users a batch) or
     ``"bpr"`` (the paper's loss, ``batch_size`` ratings a batch). ``l2`` weighs the squared norm
@@ -152,8 +179,8 @@ class LightGCN(Recommender):
 
     def __init__(self, embedding_dim: int = 64, n_layers: int = 3, loss: str = "softmax",
                  learning_rate: float = 0.02, l2: float = 0.01, batch_size: int = 64,
-                 epochs: int = 100, patience: int = 5, temperature: float | None = None,
-                 seed: int = 42):
+                 epochs: int = 32, max_epochs: int = 200, patience: int = 10,
+                 temperature: float | None = None, seed: int = 42):
         super().__init__(seed)
         if loss not in ("softmax", "bpr"):
             raise ValueError(f"loss must be 'softmax' or 'bpr', got {loss!r}")
@@ -166,6 +193,7 @@ class LightGCN(Recommender):
         self.l2 = l2
         self.batch_size = batch_size
         self.epochs = epochs
+        self.max_epochs = max_epochs
         self.patience = patience
         self.temperature = temperature
 
@@ -192,8 +220,8 @@ class LightGCN(Recommender):
         return [self.user_embeddings_, self.movie_embeddings_]
 
     def _make_propagation(self):
-        """``propagate`` with the graph's ``S`` held as a dense matrix."""
-        block = tf.constant(normalised_adjacency(self.seen_).toarray(), tf.float32)
+        """``propagate`` over the training graph's ``S`` (dense while it fits, else sparse)."""
+        block = graph_block(self.seen_)
         return lambda users, movies: propagate(block, users, movies, self.n_layers)
 
     def _make_step(self):
