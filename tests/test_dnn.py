@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from movierec_utils.models import MODELS, DeepRecommender, Popularity
-from movierec_utils.models.dnn import (clean_title, release_year, title_vocabulary,
+from movierec_utils.models.dnn import (clean_title, masked_mean, release_year, title_vocabulary,
                                        user_feature_frame)
 from movierec_utils.splits import holdout_users, stratified_split
 from tests.conftest import assert_distinct_unseen, make_ratings
@@ -80,6 +80,21 @@ def test_unknown_user_without_features_is_a_clear_error(ratings):
     model = DeepRecommender(**{**FAST, "epochs": 1}).fit(ratings)
     with pytest.raises(KeyError, match="unknown user id '999'"):
         model.recommend(["999"])
+
+
+def test_missing_columns_are_a_clear_error(ratings):
+    # Matches on the column name only: the base class may check required_columns first.
+    assert "movie_genres" in DeepRecommender.required_columns
+    with pytest.raises(ValueError, match="movie_genres"):
+        DeepRecommender(**{**FAST, "epochs": 1}).fit(ratings.drop(columns="movie_genres"))
+
+
+def test_title_mean_ignores_padding():
+    from movierec_utils.tfenv import tf
+
+    vectors = tf.constant([[[1.0, 2.0], [3.0, 4.0], [9.0, 9.0]], [[9.0, 9.0]] * 3])
+    means = masked_mean(vectors, tf.constant([[5, 6, 0], [0, 0, 0]])).numpy()
+    np.testing.assert_allclose(means, [[2.0, 3.0], [0.0, 0.0]])
 
 
 def test_feature_groups_are_validated():
