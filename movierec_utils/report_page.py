@@ -25,10 +25,11 @@ from movierec_utils.results import load_results
 #: Figure captions by file stem, in the order the report shows them (the comparison first).
 #: They say what a figure shows, never its numbers, so they stay true after a re-run.
 FIGURE_CAPTIONS = {
-    "04_comparison_ndcg": "NDCG@10 of every model, mean ± standard deviation over the split "
-                          "seeds (error bars).",
-    "04_comparison_per_user": "Left: per-user NDCG@10 of each model on the first split. Right: "
-                              "mean NDCG@10 by how many training ratings a user has.",
+    "04_comparison_ndcg": "NDCG@10 of every model on the test part, mean ± standard deviation "
+                          "over the split seeds (error bars).",
+    "04_comparison_per_user": "Where the neural models differ from EASE: mean per-user NDCG@10 "
+                              "minus EASE's, by how many training ratings a user has (first "
+                              "split).",
     "04_comparison_overlap": "How alike the models' top-10 lists are: mean Jaccard overlap of "
                              "two models' lists for the same user.",
     "00_dataset_overview": "MovieLens 100k: how users rate, the long tail of movie popularity "
@@ -38,28 +39,35 @@ FIGURE_CAPTIONS = {
     "01_two_tower_ablation": "Two-tower variants on validation data: the original in-batch "
                              "objective, the log-Q correction, the full softmax, and ReLU "
                              "against linear towers; popularity and EASE for reference.",
-    "01_two_tower_learning_curves": "The chosen two-tower model: training loss and validation "
-                                    "NDCG@10 / Recall@10 per epoch; the dotted line is the "
+    "01_two_tower_learning_curves": "The chosen two-tower model: mean training loss and "
+                                    "validation NDCG@10 per epoch; the dotted line is the "
                                     "epoch early stopping kept.",
+    "01_two_tower_stopping": "How long to train the two-tower model: validation NDCG@10 per "
+                             "epoch on three splits, with the epoch the stopping rule keeps.",
     "02_gnn_degree_distributions": "The training graph: how many ratings each user and each "
                                    "movie has (log scales).",
-    "02_gnn_layer_ablation": "LightGCN by number of propagation layers (0 = matrix "
-                             "factorisation, each depth tuned): validation and test NDCG@10, "
-                             "and training time.",
-    "02_gnn_learning_curves": "The chosen LightGCN: training loss and validation NDCG@10 / "
-                              "Recall@10 per epoch; the dotted line is the epoch early stopping "
-                              "kept.",
+    "02_gnn_layer_ablation": "LightGCN by number of propagation layers, each depth tuned: "
+                             "validation NDCG@10 minus that of 0 layers (matrix "
+                             "factorisation).",
+    "02_gnn_learning_curves": "The chosen LightGCN: mean training loss and validation NDCG@10 "
+                              "per epoch; the dotted line is the epoch early stopping kept.",
+    "02_gnn_speed": "Seconds per LightGCN training epoch: the unoptimised prototype, the "
+                    "compiled model with the prototype's loss and batches, and the model as "
+                    "configured (measured by benchmarks/lightgcn_speed.py).",
+    "02_gnn_stopping": "How long to train LightGCN: validation NDCG@10 per epoch on three "
+                       "splits, with the epoch the stopping rule keeps.",
     "03_dnn_seed_diagnosis": "Why the original deep model did not learn: validation NDCG@10 per "
-                             "epoch as the optimiser, batch size and loss change one at a time; "
+                             "epoch as the batch size and then the loss change, one at a time; "
                              "dotted: popularity.",
-    "03_dnn_ablations": "The deep model on validation data: adding feature groups, tower depth "
-                        "and the weight of the rating loss.",
-    "03_dnn_learning_curves": "The chosen deep model: training loss and validation NDCG@10 / "
-                              "Recall@10 per epoch; the dotted line is the epoch early stopping "
-                              "kept.",
+    "03_dnn_ablations": "The deep model on validation data: each variant's NDCG@10 minus the "
+                        "reference configuration's, with 95% intervals from resampling users.",
+    "03_dnn_learning_curves": "The chosen deep model: mean training loss and validation NDCG@10 "
+                              "per epoch; the dotted line is the epoch early stopping kept.",
     "03_dnn_recommendation_profile": "Users 55 and 100: average rating and popularity of the "
                                      "movies in their history, in the deep model's top-10 and "
                                      "in popularity's top-10.",
+    "03_dnn_stopping": "How long to train the deep model: validation NDCG@10 per epoch on three "
+                       "splits, with the epoch the stopping rule keeps.",
 }
 
 STYLE = """

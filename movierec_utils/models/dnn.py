@@ -294,7 +294,8 @@ class DeepRecommender(Recommender):
                  embedding_dim: int = 32, hidden_units: tuple = (), output_dim: int = 64,
                  dropout: float = 0.0, retrieval_weight: float = 1.0, rating_weight: float = 0.1,
                  id_dropout: float = 0.05, learning_rate: float = 0.005, l2: float = 0.05,
-                 batch_size: int = 64, epochs: int = 100, patience: int = 5, seed: int = 42):
+                 batch_size: int = 64, epochs: int = 35, max_epochs: int = 200,
+                 patience: int = 10, seed: int = 42):
         super().__init__(seed)
         for name, given, allowed in (("user_features", user_features, USER_FEATURES),
                                      ("movie_features", movie_features, MOVIE_FEATURES)):
@@ -314,15 +315,11 @@ class DeepRecommender(Recommender):
         self.l2 = l2
         self.batch_size = batch_size
         self.epochs = epochs
+        self.max_epochs = max_epochs
         self.patience = patience
 
     # ------------------------------------------------------------------ training
     def _fit(self, train: pd.DataFrame, valid: pd.DataFrame | None) -> None:
-        missing = [column for column in self.required_columns if column not in train]
-        if missing:
-            raise ValueError(f"{type(self).__name__} needs the column(s) {missing} in the "
-                             "training ratings: load the ratings with "
-                             "movierec_utils.data.load_ratings()")
         set_seed(self.seed)
         users = user_feature_frame(train)
         self.vocabularies_ = user_vocabularies(users)
