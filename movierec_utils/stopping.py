@@ -1,0 +1,75 @@
+"""How long to train: the stopping-rule study of ``benchmarks/stopping_rules.py``, as the tables
+and the figure notebooks 01-03 show (``results/stopping_rules.json``, validation data only).
+
+The benchmark trained each neural model with early stopping switched off on three splits,
+recording validation NDCG@10 after every epoch; every rule is then judged on those curves, and
+a nested check (choose the epoch on an inner validation part, refit on the outer training part)
+judges how the refit's epoch count should scale.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from movierec_utils import plotting
+from movierec_utils.results import load_results
+
+
+def load_study() -> dict:
+    study = load_results("stopping_rules")
+    if study is None:
+        raise FileNotFoundError("results/stopping_rules.json is missing: run "
+                                "`python benchmarks/stopping_rules.py` (about 1.5 h on 2 cores)")
+    return study
+
+
+def rules_table(study: dict, model: str) -> pd.DataFrame:
+    """Rule × split seed: the epoch each rule keeps and its validation NDCG@10."""
+    seeds = [str(seed) for seed in study["seeds"]]
+    rows = {}
+    for rule, result in study["rules"][model].items():
+        row = {(f"seed {seed}", column): result[key][i] for i, seed in enumerate(seeds)
+               for column, key in (("epoch", "chosen"), ("NDCG@10", "valid_ndcg@10"))}
+        row[("mean", "NDCG@10")] = result["mean_valid_ndcg@10"]
+        row[("mean", "stops at")] = result["mean_stop"]
+        rows[rule] = row
+    table = pd.DataFrame(rows).T
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table.rename_axis("rule")
+
+
+def scaling_table(study: dict, model: str, rule: str | None = None) -> pd.DataFrame:
+    """Nested check for ``rule`` (default: the recommended one): the refit's epochs as the inner
+    choice × scale, and the outer validation NDCG@10 they reach, per split and on average."""
+    rule = rule or study["recommendation"]["rule"]
+    seeds = [str(seed) for seed in study["seeds"]]
+    rows = {}
+    for scale, result in study["nested"]["models"][model][rule]["by_scale"].items():
+        label = (f"× {study['nested']['data_ratio'][seeds[0]]:.3f} (data ratio)"
+                 if scale == "data ratio" else f"× {scale}")
+        row = {(f"seed {seed}", column): result[key][i] for i, seed in enumerate(seeds)
+               for column, key in (("epochs", "epochs"), ("NDCG@10", "outer_valid_ndcg@10"))}
+        row[("mean", "NDCG@10")] = result["mean"]
+        rows[label] = row
+    table = pd.DataFrame(rows).T
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table.rename_axis(f"refit epochs ({rule})")
+
+
+def plot_curves(study: dict, model: str, figure_name: str):
+    """Validation NDCG@10 per epoch on every split, with the epoch the recommended rule keeps."""
+    rule = study["recommendation"]["rule"]
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    styles = ("-", "--", ":")
+    for style, seed in zip(styles, study["seeds"]):
+        curve = study["curves"][model][str(seed)]["outer"]["valid_ndcg@10"]
+        epochs = range(1, len(curve) + 1)
+        ax.plot(epochs, curve, style, color=plotting.colour(model), label=f"split seed {seed}")
+        kept = study["rules"][model][rule]["chosen"][study["seeds"].index(seed)]
+        ax.plot(kept, curve[kept - 1], "o", color="black", markersize=5)
+    ax.plot([], [], "o", color="black", markersize=5, label=f"epoch kept ({rule})")
+    ax.set(title="Validation NDCG@10 peaks, then declines: training longer does not help",
+           xlabel="epoch (early stopping switched off)", ylabel="validation NDCG@10")
+    ax.legend(loc="lower right")
+    plotting.save_figure(fig, figure_name)
+    return fig
