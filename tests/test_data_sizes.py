@@ -354,6 +354,8 @@ def test_compact_movielens_100k_gives_the_same_results(movielens, movielens_comp
         if frame is movielens:
             expected = results
     assert results == expected
+    assert data.memory_bytes(movielens) / len(movielens) > 200  # one genre array per rating
+    assert data.memory_bytes(movielens_compact) / len(movielens) < 50
     assert results[0]["ndcg@10"] == pytest.approx(0.2523, abs=5e-5)
     assert results[1]["ndcg@10"] == pytest.approx(0.4754, abs=5e-5)
 
