@@ -115,28 +115,40 @@ def evaluate_ranking(recommendations: pd.DataFrame, test: pd.DataFrame, k: int =
 
 
 # --------------------------------------------------------------------------- vectorised path
+#: Default working memory of one block of users × items: the evaluator ranks users in blocks of
+#: at most this many bytes (plus its outputs, which grow with users × k, never with items).
+DEFAULT_BLOCK_BYTES = 256 * 2**20
+#: Bytes one score cell costs at the peak of a block: the score source's row as produced
+#: (float64), the evaluator's float64 copy it masks in place, and argpartition's int64 positions.
+BYTES_PER_CELL = 24
+
+
+def block_rows(n_items: int, max_block_bytes: int = DEFAULT_BLOCK_BYTES,
+               batch_size: int | None = None, bytes_per_cell: int = BYTES_PER_CELL) -> int:
+    """Users per block so that ``users × n_items`` cells fit ``max_block_bytes`` (at least one
+    user: a single row over budget is still ranked), capped at ``batch_size``."""
+    if max_block_bytes <= 0:
+        raise ValueError(f"max_block_bytes must be positive, got {max_block_bytes}")
+    rows = max(1, int(max_block_bytes // (max(n_items, 1) * bytes_per_cell)))
+    return min(rows, batch_size) if batch_size else rows
+
+
 def top_k(scores: ScoreSource, k: int, users: np.ndarray | None = None,
-          exclude: sp.csr_matrix | None = None, batch_size: int = 2048):
+          exclude: sp.csr_matrix | None = None, batch_size: int = 2048,
+          max_block_bytes: int = DEFAULT_BLOCK_BYTES):
     """Best ``k`` item positions and scores per user, best first, excluding ``exclude``'s items.
 
     ``scores`` is a ``(users, items)`` array or a function from user positions to such rows.
+    Users are ranked in blocks of at most ``batch_size`` users and ``max_block_bytes`` of working
+    memory (see :func:`block_rows`); the result is the same for any block size.
     Equal scores are ordered by item position; which of several items tied exactly at the k-th
     place makes the list is arbitrary but the same on every run.
     """
     _check_k(k)
-    if users is None:
-        if callable(scores):
-            raise ValueError("pass users= when scores is a function")
-        users = np.arange(scores.shape[0])
-    users = np.asarray(users)
+    users = _user_positions(scores, users)
     item_parts, score_parts = [], []
-    for start in range(0, len(users), batch_size):
-        batch = users[start:start + batch_size]
-        block = np.array(scores(batch) if callable(scores) else scores[batch], dtype=float)
-        if exclude is not None:
-            seen = exclude[batch]
-            block[np.repeat(np.arange(len(batch)), np.diff(seen.indptr)), seen.indices] = -np.inf
-        items, values = _top_k_block(block, k)
+    for _, items, values in _top_k_blocks(scores, k, users, exclude, batch_size,
+                                          max_block_bytes):
         item_parts.append(items)
         score_parts.append(values)
     if not item_parts:  # no users: no columns either (k may exceed the unknown catalogue size)
@@ -144,10 +156,62 @@ def top_k(scores: ScoreSource, k: int, users: np.ndarray | None = None,
     return np.vstack(item_parts), np.vstack(score_parts)
 
 
+def _user_positions(scores: ScoreSource, users) -> np.ndarray:
+    if users is None:
+        if callable(scores):
+            raise ValueError("pass users= when scores is a function")
+        return np.arange(scores.shape[0])
+    return np.asarray(users)
+
+
+def _top_k_blocks(scores: ScoreSource, k: int, users: np.ndarray, exclude, batch_size: int,
+                  max_block_bytes: int):
+    """``(block users, top-k items, their scores)`` per block of users, in order."""
+    n_items = exclude.shape[1] if exclude is not None else None
+    for rows, block in _scored_blocks(scores, users, n_items, batch_size, max_block_bytes):
+        batch = users[rows]
+        if exclude is not None:
+            seen = exclude[batch]
+            block[np.repeat(np.arange(len(batch)), np.diff(seen.indptr)), seen.indices] = -np.inf
+        items, values = _top_k_block(block, k)
+        del block
+        yield batch, items, values
+
+
+def _scored_blocks(scores: ScoreSource, users: np.ndarray, n_items: int | None,
+                   batch_size: int, max_block_bytes: int, bytes_per_cell: int = BYTES_PER_CELL):
+    """``(slice of users, float64 score block)`` pairs covering ``users`` in order, each block
+    sized by :func:`block_rows`. When the catalogue size is unknown (a scoring function), the
+    first block is a single user, which tells it."""
+    if n_items is None and not callable(scores):
+        n_items = scores.shape[1]
+    rows = 1 if n_items is None else block_rows(n_items, max_block_bytes, batch_size,
+                                                bytes_per_cell)
+    start = 0
+    while start < len(users):
+        part = slice(start, min(start + rows, len(users)))
+        block = _score_block(scores, users[part])
+        n_items = block.shape[1]
+        yield part, block
+        del block  # the caller's reference goes with its next iteration
+        start = part.stop
+        rows = block_rows(n_items, max_block_bytes, batch_size, bytes_per_cell)
+
+
+def _score_block(scores: ScoreSource, batch: np.ndarray) -> np.ndarray:
+    """A float64 block the caller may modify: rows of an array are a fresh copy already; a
+    function's output is copied, as it may be shared or read-only (e.g. ``np.broadcast_to``)."""
+    if callable(scores):
+        return np.array(scores(batch), dtype=float)
+    return np.asarray(scores[batch], dtype=float)
+
+
 def _top_k_block(block: np.ndarray, k: int):
+    """Top-k of each row; ``block`` is overwritten (negated in place, saving a copy)."""
     k = min(k, block.shape[1])
-    candidates = np.argpartition(-block, k - 1, axis=1)[:, :k]
-    values = np.take_along_axis(block, candidates, axis=1)
+    negated = np.negative(block, out=block)
+    candidates = np.argpartition(negated, k - 1, axis=1)[:, :k]
+    values = -np.take_along_axis(negated, candidates, axis=1)
     # Best first; equal scores by lower item position (np.lexsort sorts by its last key first).
     order = np.lexsort((candidates, -values), axis=1)
     return np.take_along_axis(candidates, order, axis=1), np.take_along_axis(values, order, axis=1)
@@ -155,46 +219,83 @@ def _top_k_block(block: np.ndarray, k: int):
 
 def evaluate_scores(scores: ScoreSource, test: sp.csr_matrix, k: int = 10,
                     exclude: sp.csr_matrix | None = None, batch_size: int = 2048,
-                    per_user: bool = False, n_relevant: np.ndarray | None = None):
+                    per_user: bool = False, n_relevant: np.ndarray | None = None,
+                    max_block_bytes: int = DEFAULT_BLOCK_BYTES):
     """Rank all items for every user with test items; metrics as in :func:`evaluate_ranking`.
 
     ``test`` and ``exclude`` (the training interactions, masked out) are ``users × items``
     matrices aligned with the scores. ``n_relevant`` (one count per matrix row) overrides |R_u|
     when some test items cannot be ranked — e.g. movies absent from training, which no model
     can recommend but which still count as relevant. Coverage is over all ``test.shape[1]`` items.
+
+    Users are streamed in blocks (see :func:`top_k`): working memory stays within about
+    ``max_block_bytes`` plus a few arrays of ``users × k`` and the sparse inputs, whatever the
+    catalogue size; a user × item matrix is never built.
     """
-    test = sp.csr_matrix(test)
+    _check_k(k)
+    test = _canonical(test)
     in_matrix = np.diff(test.indptr)
     n_relevant = in_matrix if n_relevant is None else np.asarray(n_relevant)
     if n_relevant.shape != in_matrix.shape or (n_relevant < in_matrix).any():
         raise ValueError("n_relevant needs one count per user row, at least the user's test items")
     users = np.flatnonzero(n_relevant > 0)
-    items, values = top_k(scores, k, users, exclude, batch_size)
-    valid = np.isfinite(values)  # a user with fewer than k unseen items gets -inf padding
-    hits = np.asarray(test[users[:, None], items].todense(), dtype=bool) & valid
-    per_user_values = metrics_from_hits(hits, n_relevant[users])
-    coverage = len(np.unique(items[valid])) / test.shape[1]
-    summary = summarise(per_user_values, k, coverage)
+    if not len(users):
+        raise ValueError("no user has test movies: there is nothing to evaluate")
+    recommended = np.zeros(test.shape[1], dtype=bool)
+    parts: list[dict[str, np.ndarray]] = []
+    for batch, items, values in _top_k_blocks(scores, k, users, exclude, batch_size,
+                                              max_block_bytes):
+        valid = np.isfinite(values)  # a user with fewer than k unseen items gets -inf padding
+        recommended[items[valid]] = True
+        parts.append(metrics_from_hits(_hits(test[batch], items) & valid, n_relevant[batch]))
+    per_user_values = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    summary = summarise(per_user_values, k, recommended.sum() / test.shape[1])
     if per_user:
         return summary, _per_user_frame(users, per_user_values, k)
     return summary
 
 
+def _canonical(matrix) -> sp.csr_matrix:
+    """A CSR copy with sorted indices and neither repeated nor explicitly stored zero entries."""
+    matrix = sp.csr_matrix(matrix, copy=True)
+    matrix.sum_duplicates()
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    return matrix
+
+
+def _hits(test_rows: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
+    """``hits[i, j]``: is ``items[i, j]`` among the test items of row ``i`` (sorted CSR rows)?
+    One binary search per recommended cell into the block's test entries, keyed by
+    ``row × n_items + item`` (sorted, as the rows are)."""
+    n_items = test_rows.shape[1]
+    counts = np.diff(test_rows.indptr)
+    test_keys = np.repeat(np.arange(len(counts), dtype=np.int64), counts) * n_items \
+        + test_rows.indices
+    if not len(test_keys):
+        return np.zeros(items.shape, dtype=bool)
+    keys = np.arange(len(items), dtype=np.int64)[:, None] * n_items + items
+    found = np.minimum(np.searchsorted(test_keys, keys), len(test_keys) - 1)
+    return test_keys[found] == keys
+
+
 def top_k_categorical_accuracy(scores: ScoreSource, users: np.ndarray, items: np.ndarray,
-                               k: int = 100, batch_size: int = 2048) -> float:
+                               k: int = 100, batch_size: int = 2048,
+                               max_block_bytes: int = DEFAULT_BLOCK_BYTES) -> float:
     """Share of (user, item) test pairs whose item is in the user's top-k of *all* items.
 
     The TFRS ``FactorizedTopK`` protocol: nothing is masked (already-rated movies compete), and
     an item counts as retrieved when fewer than ``k`` items score strictly higher than it.
+    Queries are scored in blocks bounded like :func:`top_k`'s.
     """
     _check_k(k)
     users, items = np.asarray(users), np.asarray(items)
     hits = 0
-    for start in range(0, len(users), batch_size):
-        batch_users, batch_items = users[start:start + batch_size], items[start:start + batch_size]
-        block = np.asarray(scores(batch_users) if callable(scores) else scores[batch_users])
-        positive = block[np.arange(len(batch_users)), batch_items][:, None]
+    # No copy is modified here, but ``block > positive`` adds a byte per cell: same budget.
+    for rows, block in _scored_blocks(scores, users, None, batch_size, max_block_bytes):
+        positive = block[np.arange(len(block)), items[rows]][:, None]
         hits += int(((block > positive).sum(axis=1) < k).sum())
+        del block  # before the next block is scored
     return hits / max(len(users), 1)
 
 

@@ -17,6 +17,9 @@ class IdIndex:
     """A fixed, sorted vocabulary of ids with fast id → position lookups."""
 
     def __init__(self, ids, kind: str = "id"):
+        categorical = _categorical(ids)
+        if categorical is not None:  # the categories in use: no pass over every row's value
+            ids = categorical.categories[np.unique(categorical.codes[categorical.codes >= 0])]
         self.ids = np.asarray(sorted(pd.unique(np.asarray(ids))), dtype=object)
         self.kind = kind
         self._codes = pd.Index(self.ids)
@@ -29,7 +32,7 @@ class IdIndex:
 
     def codes(self, values, strict: bool = True) -> np.ndarray:
         """Positions of ``values``; unknown ones are an error (or -1 with ``strict=False``)."""
-        codes = self._codes.get_indexer(np.asarray(values, dtype=object))
+        codes = index_positions(self._codes, values)
         if strict and (codes < 0).any():
             unknown = pd.unique(np.asarray(values, dtype=object)[codes < 0])
             shown = ", ".join(repr(v) for v in unknown[:5])
@@ -41,11 +44,41 @@ class IdIndex:
         return codes
 
 
-def as_ids(values) -> np.ndarray:
-    """One id or many, as strings — the type of MovieLens/tfds ids — so 55 and "55" match."""
+def as_ids(values) -> np.ndarray | pd.Categorical:
+    """One id or many, as strings — the type of MovieLens/tfds ids — so 55 and "55" match.
+
+    Categorical ids (the compact frames of :func:`movierec_utils.data.load_ratings`) stay
+    categorical, with string categories: only the categories are converted, which keeps this
+    cheap for 25 million ratings; anything else becomes an object array of strings.
+    """
     if isinstance(values, (str, int, np.integer)):
         values = [values]
+    categorical = _categorical(values)
+    if categorical is not None and not (categorical.codes < 0).any():
+        categories = [str(value) for value in categorical.categories]
+        if len(set(categories)) == len(categories):  # else e.g. 55 and "55": merged below
+            return pd.Categorical.from_codes(categorical.codes, categories=categories)
     return np.asarray([str(value) for value in values], dtype=object)
+
+
+def index_positions(index: pd.Index, values) -> np.ndarray:
+    """Position in ``index`` of each of ``values`` (-1 when absent or missing). Categorical
+    values are looked up once per category and spread by their codes: cheap at any length."""
+    categorical = _categorical(values)
+    if categorical is None:
+        return index.get_indexer(np.asarray(values, dtype=object))
+    positions = np.append(index.get_indexer(categorical.categories), -1)
+    return positions[categorical.codes]  # a missing value's code, -1, picks the appended -1
+
+
+def _categorical(values) -> pd.Categorical | None:
+    """``values`` as a pandas Categorical when they are one (array or Series), else None."""
+    if isinstance(values, pd.Categorical):
+        return values
+    if isinstance(values, (pd.Series, pd.Index)) and isinstance(values.dtype,
+                                                                pd.CategoricalDtype):
+        return values.array if isinstance(values, pd.Series) else values.values
+    return None
 
 
 def interaction_matrix(ratings: pd.DataFrame, users: IdIndex, items: IdIndex,

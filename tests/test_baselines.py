@@ -104,3 +104,47 @@ def test_popularity_on_movielens_reproduces_the_reported_baseline(movielens):
     assert result["precision@10"] == pytest.approx(0.2258, abs=5e-4)
     random = Random(seed=42).fit(train).evaluate(test)
     assert random["ndcg@10"] < 0.05
+
+
+# --------------------------------------------------------------------------- EASE's memory
+def test_ease_refuses_a_movielens_25m_sized_catalogue_at_once_and_names_the_way_out():
+    """59,047 movies would need 111 GB: fit must fail before allocating, naming max_items."""
+    n_movies = 59_047
+    train = pd.DataFrame({"user_id": (np.arange(n_movies) % 100).astype(str),
+                          "movie_id": np.arange(n_movies).astype(str)})
+    with pytest.raises(MemoryError, match=r"EASE on 59,047 movies needs about 103\.9 GiB .* "
+                                          r"over max_bytes=8\.0 GiB\. Pass max_items=N .*"
+                                          r"max_items=16,384 fits"):
+        EASE().fit(train)
+
+
+def test_ease_budget_is_a_constructor_argument(synthetic):
+    n_movies = synthetic["movie_id"].nunique()
+    with pytest.raises(MemoryError, match=f"EASE on {n_movies} movies"):
+        EASE(max_bytes=n_movies ** 2 * 31).fit(synthetic)
+    EASE(max_bytes=n_movies ** 2 * 32).fit(synthetic)
+    for bad in ({"max_items": 0}, {"max_items": 2.5}, {"max_bytes": 0}):
+        with pytest.raises(ValueError, match="must be"):
+            EASE(**bad)
+
+
+def test_ease_max_items_models_the_most_rated_movies_and_never_recommends_the_rest(synthetic):
+    model = EASE(l2=10.0, max_items=12).fit(synthetic)
+    counts = synthetic["movie_id"].value_counts()
+    modelled = set(model.items_.ids[model.modelled_])
+    assert len(modelled) == 12 and min(counts[list(modelled)]) >= counts.drop(list(modelled)).max()
+    scores = model.score(list(model.users_.ids))
+    assert np.isneginf(np.delete(scores, model.modelled_, axis=1)).all()
+    x = model.seen_.toarray()[:, model.modelled_]
+    p = np.linalg.inv(x.T @ x + 10.0 * np.eye(12))
+    np.testing.assert_allclose(scores[:, model.modelled_], x @ (np.eye(12) - p / np.diag(p)),
+                               atol=1e-8)
+    recs = model.recommend(list(model.users_.ids), k=10)
+    assert set(recs["movie_id"]) <= modelled and np.isfinite(recs["score"]).all()
+    train, test = stratified_split(synthetic, ratio=0.75, seed=0)
+    restricted = EASE(l2=10.0, max_items=12).fit(train).evaluate(test)
+    assert restricted["coverage@10"] <= 12 / train["movie_id"].nunique()
+    full = EASE(l2=10.0).fit(train)
+    everything = EASE(l2=10.0, max_items=10**6).fit(train)
+    assert everything.modelled_ is None
+    np.testing.assert_array_equal(everything.weights_, full.weights_)

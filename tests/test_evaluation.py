@@ -223,3 +223,76 @@ def test_an_impossible_metric_is_never_reported():
     test = pd.DataFrame({"user_id": ["a"], "movie_id": ["1"]})
     with pytest.raises(ValueError, match="catalog_size=1 is smaller than the 2 distinct movies"):
         evaluation.evaluate_ranking(frame({"a": ["1", "2"]}), test, k=2, catalog_size=1)
+
+
+# --------------------------------------------------------------------------- bounded memory
+def random_interactions(n_users, n_items, per_user, seed, users=None):
+    """A binary users × items CSR matrix with about ``per_user`` items in each of ``users``."""
+    rng = np.random.default_rng(seed)
+    users = np.arange(n_users) if users is None else users
+    rows = np.repeat(users, per_user)
+    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, rng.integers(0, n_items, len(rows)))),
+                           shape=(n_users, n_items))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def test_a_tiny_block_budget_streams_users_and_gives_identical_metrics():
+    rng = np.random.default_rng(3)
+    n_users, n_items = 200, 150
+    scores = rng.normal(size=(n_users, n_items)).round(1)  # rounded: many ties at the k-th place
+    train = random_interactions(n_users, n_items, 30, seed=4)
+    test = random_interactions(n_users, n_items, 8, seed=5)
+    one_block = dict(batch_size=n_users, max_block_bytes=2**40)
+    # one user's row costs 150 cells × 24 bytes: a 5,000-byte budget holds one user per block
+    assert evaluation.block_rows(n_items, max_block_bytes=5_000) == 1
+    calls = []
+
+    def by_function(users):
+        calls.append(len(users))
+        return scores[users]
+
+    expected = evaluation.evaluate_scores(scores, test, 10, exclude=train, per_user=True,
+                                          **one_block)
+    streamed = evaluation.evaluate_scores(by_function, test, 10, exclude=train, per_user=True,
+                                          max_block_bytes=5_000)
+    assert streamed[0] == expected[0]
+    pd.testing.assert_frame_equal(streamed[1], expected[1])
+    assert set(calls) == {1} and len(calls) == expected[0]["n_users"]
+    for got, want in zip(evaluation.top_k(scores, 10, exclude=train, max_block_bytes=5_000),
+                         evaluation.top_k(scores, 10, exclude=train, **one_block)):
+        np.testing.assert_array_equal(got, want)
+    users, items = test.nonzero()
+    assert evaluation.top_k_categorical_accuracy(scores, users, items, k=10,
+                                                 max_block_bytes=5_000) == \
+        evaluation.top_k_categorical_accuracy(scores, users, items, k=10, **one_block)
+
+
+def test_evaluate_scores_peak_memory_stays_within_its_block_budget():
+    """A 20,000 users × 20,000 items factor model (3.2 GB as one float64 matrix) evaluated for
+    2,000 users (kept few for speed: the bound does not depend on them) with a 16 MB budget."""
+    import tracemalloc
+
+    n_users = n_items = 20_000
+    budget, margin = 16 * 2**20, 4 * 2**20  # margin: per-user outputs and sparse row slices
+    rng = np.random.default_rng(0)
+    # One factor, an outer product: a multi-factor matmul would measure BLAS, not the evaluator.
+    user_factors, item_factors = rng.normal(size=n_users), rng.normal(size=n_items)
+
+    def scores(users):
+        return np.multiply.outer(user_factors[users], item_factors)
+
+    train = random_interactions(n_users, n_items, 20, seed=1)
+    test = random_interactions(n_users, n_items, 5, seed=2, users=np.arange(0, n_users, 10))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = evaluation.evaluate_scores(scores, test, 10, exclude=train,
+                                            max_block_bytes=budget)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert result["n_users"] == 2_000
+    assert peak <= budget + margin, f"peak {peak / 2**20:.1f} MB over the 16 MB budget"
+    assert peak >= budget / 4, "the blocks should use the budget, not a sliver of it"
