@@ -295,7 +295,7 @@ class DeepRecommender(Recommender):
                  dropout: float = 0.0, retrieval_weight: float = 1.0, rating_weight: float = 0.1,
                  id_dropout: float = 0.05, learning_rate: float = 0.005, l2: float = 0.05,
                  batch_size: int = 64, epochs: int = 35, max_epochs: int = 200,
-                 patience: int = 10, seed: int = 42):
+                 patience: int = 5, seed: int = 42):
         super().__init__(seed)
         for name, given, allowed in (("user_features", user_features, USER_FEATURES),
                                      ("movie_features", movie_features, MOVIE_FEATURES)):

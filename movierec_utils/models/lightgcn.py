@@ -179,7 +179,7 @@ class LightGCN(Recommender):
 
     def __init__(self, embedding_dim: int = 64, n_layers: int = 3, loss: str = "softmax",
                  learning_rate: float = 0.02, l2: float = 0.01, batch_size: int = 64,
-                 epochs: int = 32, max_epochs: int = 200, patience: int = 10,
+                 epochs: int = 32, max_epochs: int = 200, patience: int = 5,
                  temperature: float | None = None, seed: int = 42):
         super().__init__(seed)
         if loss not in ("softmax", "bpr"):

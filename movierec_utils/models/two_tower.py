@@ -122,7 +122,7 @@ class TwoTower(Recommender):
                  tower_activation: str | None = None, hidden_units: tuple = (),
                  loss: str = "full_softmax", learning_rate: float = 0.005, l2: float = 0.1,
                  batch_size: int = 64, epochs: int = 49, max_epochs: int = 200,
-                 patience: int = 10, optimizer: str = "adam", seed: int = 42):
+                 patience: int = 5, optimizer: str = "adam", seed: int = 42):
         super().__init__(seed)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
