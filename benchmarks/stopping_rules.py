@@ -1,6 +1,6 @@
 """Stopping-rules benchmark: when to stop the three neural models, and how long to refit them.
 
-    .venv/bin/python benchmarks/stopping_rules.py                    # train + analyse (~1.5 h)
+    .venv/bin/python benchmarks/stopping_rules.py                    # train + analyse (~30 min)
     .venv/bin/python benchmarks/stopping_rules.py --from-curves DIR  # re-analyse saved curves
 
 What it measures, for each neural model (two_tower, gnn, dnn) and split seed (42, 1, 2), with
@@ -31,7 +31,8 @@ It writes ``results/stopping_rules.json`` (``--out``): metadata, the budget, the
 rounded curves, so re-analysing the file's own curves gives the same tables.
 
 Time: 18 curves of 150 epochs (each epoch trains, then ranks the whole catalogue for every
-validation user): about 45 minutes alone on 2 CPU cores, 1.5–2 hours when the cores are shared.
+validation user): 30 minutes on 2 CPU cores shared with other jobs (load ~5, niced), 50–130 s
+per curve (metadata.timing of the results file).
 Each curve is saved to ``--curves-dir`` as it finishes; a rerun reuses the curves found there
 (at least ``--budget`` epochs long), so an interrupted run resumes.
 
