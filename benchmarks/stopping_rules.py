@@ -1,6 +1,6 @@
 """Stopping-rules benchmark: when to stop the three neural models, and how long to refit them.
 
-    .venv/bin/python benchmarks/stopping_rules.py                    # train + analyse (~1.5 h)
+    .venv/bin/python benchmarks/stopping_rules.py                    # train + analyse (~30 min)
     .venv/bin/python benchmarks/stopping_rules.py --from-curves DIR  # re-analyse saved curves
 
 What it measures, for each neural model (two_tower, gnn, dnn) and split seed (42, 1, 2), with
@@ -31,7 +31,8 @@ It writes ``results/stopping_rules.json`` (``--out``): metadata, the budget, the
 rounded curves, so re-analysing the file's own curves gives the same tables.
 
 Time: 18 curves of 150 epochs (each epoch trains, then ranks the whole catalogue for every
-validation user): about 45 minutes alone on 2 CPU cores, 1.5–2 hours when the cores are shared.
+validation user): 30 minutes on 2 CPU cores shared with other jobs (load ~5, niced), 50–130 s
+per curve (metadata.timing of the results file).
 Each curve is saved to ``--curves-dir`` as it finishes; a rerun reuses the curves found there
 (at least ``--budget`` epochs long), so an interrupted run resumes.
 
@@ -425,14 +426,21 @@ def compare(raw: dict, folder: Path) -> dict:
 
 
 # ------------------------------------------------------------------ metadata and output
-def metadata(args, timing: dict, configurations: dict) -> dict:
+def git_commit() -> str | None:
+    """The checkout's commit, with "+changes" when tracked files differ from it."""
+    try:
+        def git(*command):
+            return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        return git("rev-parse", "HEAD") + ("+changes" if git("status", "--porcelain",
+                                                             "--untracked-files=no") else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def metadata(args, timing: dict, configurations: dict, commit: str | None) -> dict:
     from movierec_utils.results import library_versions
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     meta = {
         "command": "python benchmarks/stopping_rules.py " + " ".join(sys.argv[1:]),
@@ -482,6 +490,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    commit = git_commit()  # at the start: the code that trains, not the HEAD at the end
     from movierec_utils.data import load_ratings
     from movierec_utils.paths import output_dir
 
@@ -489,7 +498,7 @@ def main(argv=None) -> dict:
     configurations = {name: study_configuration(name) for name in args.models}
     curves, raw, timing = collect_curves(args, ratings)
     analysis = analyse(curves)
-    meta = metadata(args, timing, configurations)
+    meta = metadata(args, timing, configurations, commit)
     if args.compare_curves:
         meta["compared_with"] = {"folder": str(args.compare_curves),
                                  "valid_ndcg@10": compare(raw, args.compare_curves)}
