@@ -20,10 +20,12 @@ $(STAMP): requirements.txt pyproject.toml
 export: install
 	$(BIN)/python -m movierec_utils.export
 
-# Execute every notebook in order (progress + wall time per notebook) in build/report-staging/,
+# Export the model modules from notebooks 01-03 (so every notebook runs the code they teach),
+# then execute every notebook in order (progress + wall time per notebook) in build/report-staging/,
 # then — only if all passed — update notebooks/, figures/, results/ and README.md, and build
 # report/index.html. A failure names the notebook and cell and changes nothing.
 report: install
+	$(BIN)/python -m movierec_utils.export
 	$(BIN)/python -m movierec_utils.report
 
 # Unit tests, then every notebook executed by nbval (settings in pyproject.toml).

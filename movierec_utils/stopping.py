@@ -81,14 +81,14 @@ def verdict(study: dict) -> str:
     scales, rules = choice["recommended_minus_other_scales"], choice["recommended_minus_other_rules"]
 
     def versus(result: dict) -> str:
-        return (f"{result['mean']:+.4f} ± {result['se']:.4f} (better in {result['better']} of "
-                f"{result['n']} pairs, worse in {result['worse']})")
+        return (f"{result['mean']:+.4f} ± {result['se']:.4f}, better in {result['better']} of "
+                f"{result['n']} pairs and worse in {result['worse']}")
 
     spread = max(abs(result["mean"]) for result in rules.values())
     return (f"Nested check over {choice['pairs']} model × split pairs (outer validation NDCG@10, "
             f"mean ± standard error of the paired difference): every stopping rule lands within "
             f"{spread:.4f} of **{choice['rule']}**, so waiting longer buys nothing measurable; "
             f"refitting for the chosen epoch × the data ratio ({choice['scale_value']:.3f}) beats "
-            f"refitting for the same epoch count by {versus(scales['1.0'])} and × 0.8 by "
-            f"{versus(scales['0.8'])}, and is level with × 1.4 ({versus(scales['1.4'])}). "
+            f"refitting for the same epoch count by {versus(scales['1.0'])}; it beats × 0.8 by "
+            f"{versus(scales['0.8'])}; and it is level with × 1.4: {versus(scales['1.4'])}. "
             f"Chosen: **{choice['rule']}, refit × the data ratio** — what `Recommender.refit` does.")
