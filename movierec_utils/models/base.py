@@ -244,7 +244,7 @@ def refit_epochs(best_epoch: int, n_refit_ratings: int, n_fit_ratings: int) -> i
     """Epochs for the refit on the whole training part: the best validation epoch times the
     ratio of ratings (about 1.18 when validation took 15%). More ratings per user move the
     validation peak later; choosing the epoch on an inner validation part and refitting on the
-    outer one, ×ratio beat ×1 in 7 of 9 model/split pairs (benchmarks/stopping_rules.py)."""
+    outer one, ×ratio beat ×1 in 8 of 9 model/split pairs (benchmarks/stopping_rules.py)."""
     return max(1, round(best_epoch * n_refit_ratings / n_fit_ratings))
 
 
