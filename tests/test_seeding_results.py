@@ -56,3 +56,20 @@ def test_importing_the_package_is_quiet_and_sets_legacy_keras():
                                capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "1" and completed.stderr == ""
     assert os.environ["TF_USE_LEGACY_KERAS"] == "1"
+
+
+def test_importing_the_package_caps_onednn_at_avx2_unless_told_otherwise():
+    """oneDNN's instruction set changes TensorFlow's numbers (AVX-512 vs AVX2 kernels round
+    differently): the package caps it so the committed notebook outputs hold on every machine."""
+    import os
+    import subprocess
+    import sys
+
+    def isa(environment):
+        code = "import movierec_utils, os; print(os.environ['ONEDNN_MAX_CPU_ISA'])"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env=environment).stdout.strip()
+
+    environment = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
+    assert isa(environment) == "AVX2"
+    assert isa({**environment, "ONEDNN_MAX_CPU_ISA": "SSE41"}) == "SSE41"
