@@ -11,11 +11,11 @@ import sys
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 # Hide TensorFlow's C++ INFO/WARNING lines (oneDNN notices, CUDA probing) on a CPU machine.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Same numbers on every machine: oneDNN (TensorFlow's CPU matmul kernels) picks its instruction
-# set when it starts, and its AVX-512 kernels round differently from its AVX2 ones, so a Dense
-# layer trained on an AVX-512 machine ends elsewhere than on an AVX2-only one (measured here: a
-# validation NDCG@10 of 0.0179 vs 0.0146 for the same seed). Capping oneDNN at AVX2, which every
-# x86-64 machine of this project has, makes the committed outputs reproducible across them.
+# Same numbers on every machine: oneDNN (TensorFlow's CPU kernels) picks its instruction set
+# when it starts, and its kernels for different instruction sets round differently, so a model
+# with Dense layers trains to other numbers on an AVX-512 machine than with AVX2 (measured: the
+# original deep recipe's validation NDCG@10 0.0179 vs 0.0146, same seed). Every x86-64 machine
+# of this project has AVX2: capped there, all run the same kernels.
 os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
 
 if "tensorflow" in sys.modules and "tf_keras" not in sys.modules:

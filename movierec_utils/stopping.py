@@ -13,6 +13,7 @@ import pandas as pd
 
 from movierec_utils import plotting
 from movierec_utils.results import load_results
+from movierec_utils.summary import LABELS
 
 
 def load_study() -> dict:
@@ -60,17 +61,16 @@ def plot_curves(study: dict, model: str, figure_name: str):
     """Validation NDCG@10 per epoch on every split, with the epoch the recommended rule keeps."""
     rule = study["recommendation"]["rule"]
     fig, ax = plt.subplots(figsize=(9, 3.8))
-    styles = ("-", "--", ":")
-    for style, seed in zip(styles, study["seeds"]):
+    for style, marker, seed in zip(("-", "--", ":"), ("o", "s", "^"), study["seeds"]):
         curve = study["curves"][model][str(seed)]["outer"]["valid_ndcg@10"]
-        epochs = range(1, len(curve) + 1)
-        ax.plot(epochs, curve, style, color=plotting.colour(model), label=f"split seed {seed}")
         kept = study["rules"][model][rule]["chosen"][study["seeds"].index(seed)]
-        ax.plot(kept, curve[kept - 1], "o", color="black", markersize=5)
-    ax.plot([], [], "o", color="black", markersize=5, label=f"epoch kept ({rule})")
-    ax.set(title="Validation NDCG@10 per epoch on three splits, early stopping switched off",
+        # The kept epoch is drawn on its own curve, in that curve's marker, so it names its split.
+        ax.plot(range(1, len(curve) + 1), curve, style, color=plotting.colour(model),
+                marker=marker, markevery=[kept - 1], markersize=7, markerfacecolor="black",
+                markeredgecolor="black", label=f"split seed {seed}: epoch {kept} kept")
+    ax.set(title=f"{LABELS.get(model, model)}: validation NDCG@10 per epoch, early stopping off",
            xlabel="epoch", ylabel="validation NDCG@10")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", title=f"rule: {rule}")
     plotting.save_figure(fig, figure_name)
     return fig
 

@@ -49,8 +49,26 @@ def readme_table(summary: dict) -> str:
                  else f"{stats[m]['mean']:.1f}" for m in TABLE_METRICS]
         rows.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + " |")
     seeds = ", ".join(str(seed) for seed in summary["split_seeds"])
-    return "\n".join(rows) + (f"\n\nMean ± standard deviation over `stratified_split` seeds "
-                              f"{seeds} (75/25 per user, k = 10, training movies masked).")
+    table = "\n".join(rows) + (f"\n\nMean ± standard deviation over `stratified_split` seeds "
+                               f"{seeds} (75/25 per user, k = 10, training movies masked).")
+    return table + ("\n\n" + verdict(summary) if summary.get("verdicts") else "")
+
+
+def verdict(summary: dict) -> str:
+    """Each neural model against EASE, in words: mean difference over the splits and on how many
+    splits a paired Wilcoxon test (per-user NDCG@10, notebook 04) found it better or worse."""
+    n_splits = len(summary["split_seeds"])
+    lines = ["Against EASE, the bar (paired Wilcoxon test on per-user NDCG@10, p < 0.05, per split):"]
+    for row in summary["verdicts"]:
+        better = row["splits better than EASE (p < 0.05)"]
+        worse = row["splits worse than EASE (p < 0.05)"]
+        word = ("better than EASE" if better > n_splits / 2 else
+                "worse than EASE" if worse > n_splits / 2 else
+                "a tie with EASE" if better == worse == 0 else "not better than EASE")
+        lines.append(f"* {row['model']}: {row['difference from EASE']:+.4f} on average; "
+                     f"significantly better on {better}, worse on {worse} of {n_splits} splits "
+                     f"— **{word}**.")
+    return "\n".join(lines)
 
 
 def update_readme(summary: dict, readme: Path | None = None) -> bool:

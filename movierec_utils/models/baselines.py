@@ -1,4 +1,5 @@
-"""Baselines every model must beat: random, most-popular, and EASE (a strong linear model)."""
+"""Baselines every model is measured against: random, most-popular, and EASE (a strong linear
+model, the bar the neural models must meet)."""
 from __future__ import annotations
 
 import numpy as np
