@@ -233,7 +233,7 @@ def _distinct_object_bytes(values: np.ndarray) -> int:
 def _buffer_bytes(base) -> int:
     if isinstance(base, np.ndarray):  # owns its data: getsizeof counts it
         return sys.getsizeof(base)
-    with memoryview(base) as view:  # bytes (an unpickled array's), mmap, …
+    with memoryview(base) as view:  # another buffer an array views: bytes, mmap, …
         return view.nbytes
 
 

@@ -394,5 +394,5 @@ def test_memory_bytes_counts_a_shared_object_and_a_viewed_buffer_once():
     views = pd.DataFrame({"movie_genres": pd.Series([base[i:i + 100] for i in (0, 100, 200)] * 100,
                                                     dtype=object)})
     assert data.memory_bytes(views) >= int(views.memory_usage(index=True).sum()) + base.nbytes
-    unpickled = pickle.loads(pickle.dumps(frame, protocol=5))  # arrays then view the pickle
+    unpickled = pickle.loads(pickle.dumps(frame, protocol=5))  # its arrays are views
     assert data.memory_bytes(unpickled) >= shared  # their data counted, not only headers
