@@ -32,6 +32,10 @@ FIGURE_CAPTIONS = {
                               "split).",
     "04_comparison_overlap": "How alike the models' top-10 lists are: mean Jaccard overlap of "
                              "two models' lists for the same user.",
+    "04_comparison_scaling": "Training cost per rating as the data grows from 100k to 25M "
+                             "MovieLens-shaped synthetic ratings (log–log; a flat line is cost "
+                             "linear in the data; hollow points are projected from timed steps; "
+                             "measured by benchmarks/scaling.py).",
     "00_dataset_overview": "MovieLens 100k: how users rate, the long tail of movie popularity "
                            "(log–log) and how many ratings each user has.",
     "00_baselines": "The baselines — random, popularity and EASE — on the stratified test "

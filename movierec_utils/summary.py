@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 from pathlib import Path
 
 from movierec_utils.paths import output_dir, project_root
+from movierec_utils.readme import block, replace_block
 from movierec_utils.results import load_results
 
 README_START = "<!-- results:start (generated from results/summary.json by notebook 04) -->"
@@ -78,20 +78,12 @@ def update_readme(summary: dict, readme: Path | None = None) -> bool:
 
     if readme is None and os.environ.get("MOVIEREC_OUTPUT_ROOT"):
         return False
-    readme = readme or project_root() / "README.md"
-    text = readme.read_text()
-    block = f"{README_START}\n{readme_table(summary)}\n{README_END}"
-    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"{readme} has no results markers ({README_START!r} … {README_END!r})")
-    readme.write_text(pattern.sub(lambda _: block, text))
+    replace_block(README_START, README_END, readme_table(summary), readme)
     return True
 
 
 def readme_block(readme: Path | None = None) -> str:
-    text = (readme or project_root() / "README.md").read_text()
-    match = re.search(re.escape(README_START) + r"\n(.*?)\n" + re.escape(README_END), text, re.S)
-    return match.group(1) if match else ""
+    return block(README_START, README_END, readme)
 
 
 def load_summary(path: Path | None = None) -> dict:

@@ -27,5 +27,5 @@ def test_update_readme_rewrites_only_the_marked_block(tmp_path):
 def test_update_readme_refuses_a_readme_without_markers(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("no markers")
-    with pytest.raises(ValueError, match="no results markers"):
+    with pytest.raises(ValueError, match="has no markers"):
         summary.update_readme({"split_seeds": [], "models": {}}, readme)

@@ -20,7 +20,8 @@ from movierec_utils import evaluation
 from movierec_utils.data import GENRES
 from movierec_utils.interactions import IdIndex, interaction_matrix
 from movierec_utils.models.base import Recommender, fit_keras_epoch
-from movierec_utils.models.two_tower import catalogue_softmax_loss, mean_squared_norm
+from movierec_utils.models.two_tower import (catalogue_softmax_loss, dense_targets,
+                                             mean_squared_norm, sparse_rows)
 from movierec_utils.seeding import set_seed
 from movierec_utils.tfenv import tf, tfrs
 
@@ -259,13 +260,14 @@ class DeepNetwork(tfrs.Model):
         users = self.user_tower({f: batch[f"user_{f}"] for f in USER_FEATURES}, training=training)
         movies = self.movie_tower(self.movie_table, training=training)  # the whole catalogue
         retrieval = catalogue_softmax_loss(tf.matmul(users, movies, transpose_b=True),
-                                           batch["targets"])
+                                           dense_targets(batch["targets"]))
         penalty = mean_squared_norm(users) + mean_squared_norm(movies)
         # The rating loss is always computed (weight 0 leaves the head untrained but built).
-        pairs = tf.where(batch["ratings"] > 0)  # (row in batch, movie) of every rating
+        ratings = dense_targets(batch["ratings"])
+        pairs = tf.where(ratings > 0)  # (row in batch, movie) of every rating
         predicted = self.rating_head([tf.gather(users, pairs[:, 0]),
                                       tf.gather(movies, pairs[:, 1])])
-        observed = tf.gather_nd(batch["ratings"], pairs)[:, None] - self.mean_rating
+        observed = tf.gather_nd(ratings, pairs)[:, None] - self.mean_rating
         rating = self.rating_task(labels=observed, predictions=predicted)
         return (self.retrieval_weight * retrieval + self.rating_weight * rating
                 + self.l2 * penalty)
@@ -273,11 +275,12 @@ class DeepNetwork(tfrs.Model):
 # %% ../../notebooks/03_dnn.ipynb #nb03-050
 def training_dataset(user_table: dict, seen, ratings, batch_size: int, seed: int):
     """Batches of users, reshuffled every epoch: feature codes, the multi-hot row of training
-    movies (``seen``) and the ratings row (``ratings``), as :class:`DeepNetwork` reads them."""
+    movies (``seen``) and the ratings row (``ratings``), as :class:`DeepNetwork` reads them. The
+    rows stay sparse until a batch needs them (``sparse_rows``, notebook 01): dense, the two
+    users × catalogue matrices would take 77 GB at MovieLens 25M's size."""
     return (tf.data.Dataset.from_tensor_slices({
         **{f"user_{name}": values for name, values in user_table.items()},
-        "targets": seen.toarray().astype("float32"),
-        "ratings": ratings.toarray().astype("float32")})
+        "targets": sparse_rows(seen), "ratings": sparse_rows(ratings, values="stored")})
         .shuffle(seen.shape[0], seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size).prefetch(tf.data.AUTOTUNE))
 

@@ -21,8 +21,8 @@ from movierec_utils.tfenv import tf, tfrs
 LOSSES = ("in_batch", "logq", "full_softmax")
 
 # %% auto #0
-__all__ = ['LOSSES', 'id_tower', 'catalogue_softmax_loss', 'mean_squared_norm', 'TwoTowerModel', 'user_batches', 'dense_targets',
-           'rating_batches', 'TwoTower', 'make_optimizer', 'ServingIndex']
+__all__ = ['LOSSES', 'id_tower', 'catalogue_softmax_loss', 'mean_squared_norm', 'TwoTowerModel', 'user_batches', 'sparse_rows',
+           'dense_targets', 'rating_batches', 'TwoTower', 'make_optimizer', 'ServingIndex']
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-11
 def id_tower(vocabulary, embedding_dim: int, hidden_units=(), output_dim: int | None = None,
@@ -80,18 +80,23 @@ class TwoTowerModel(tfrs.Model):
 def user_batches(user_ids, interactions, batch_size: int, seed: int) -> tf.data.Dataset:
     """One row per user: the id and the multi-hot row of training movies (full softmax), kept
     sparse (``targets`` is a ``tf.SparseTensor`` per batch; see ``dense_targets``)."""
-    rows = interactions.tocoo()
-    targets = tf.sparse.reorder(tf.SparseTensor(
-        np.stack([rows.row, rows.col], axis=1).astype("int64"),
-        np.ones(rows.nnz, dtype="float32"), rows.shape))
-    features = {"user_id": np.asarray(user_ids, dtype=str), "targets": targets}
+    features = {"user_id": np.asarray(user_ids, dtype=str), "targets": sparse_rows(interactions)}
     return (tf.data.Dataset.from_tensor_slices(features)
             .shuffle(len(features["user_id"]), seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size).prefetch(tf.data.AUTOTUNE))
 
 
+def sparse_rows(matrix, values: str = "ones") -> tf.SparseTensor:
+    """A scipy users × catalogue matrix as a ``tf.SparseTensor`` (memory ∝ its entries): with
+    ``values="ones"`` the multi-hot rows, with ``values="stored"`` the stored values (ratings)."""
+    rows = matrix.tocoo()
+    data = np.ones(rows.nnz) if values == "ones" else rows.data
+    return tf.sparse.reorder(tf.SparseTensor(np.stack([rows.row, rows.col], axis=1).astype("int64"),
+                                             data.astype("float32"), rows.shape))
+
+
 def dense_targets(targets):
-    """A batch's multi-hot targets as a dense users × catalogue tensor."""
+    """A batch's sparse rows (multi-hot targets, or ratings) as a dense users × catalogue tensor."""
     return tf.sparse.to_dense(targets) if isinstance(targets, tf.SparseTensor) else targets
 
 
