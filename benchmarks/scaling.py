@@ -210,7 +210,7 @@ def main() -> None:
     records = json.loads(args.out.read_text())["runs"] if args.out.exists() else []
     for size in args.sizes:
         for run in args.runs:
-            record = run_child(run, size, args)
+            record = {**run_child(run, size, args), "date": time.strftime("%Y-%m-%d")}
             records = [r for r in records if (r["run"], r["size"]) != (run, size)] + [record]
             write(args.out, records)
             print(json.dumps(record), flush=True)
@@ -239,7 +239,9 @@ def write(path: Path, records: list) -> None:
     order = {(run, size): i for i, (size, run) in
              enumerate((s, r) for s in SIZES for r in RUNS)}
     records = sorted(records, key=lambda r: order[(r["run"], r["size"])])
-    meta = {"command": "benchmarks/scaling.py", "date": time.strftime("%Y-%m-%d"),
+    dates = sorted({r["date"] for r in records if "date" in r}) or [time.strftime("%Y-%m-%d")]
+    meta = {"command": "benchmarks/scaling.py",  # each record also carries its own date
+            "date": dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}",
             "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
             "data": "synthetic_ratings(seed=0) at MovieLens sizes; stratified_split(0.75, seed=42)"}
     path.write_text(json.dumps({**meta, "runs": records}, indent=1) + "\n")

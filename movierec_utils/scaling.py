@@ -56,6 +56,9 @@ def cost_frame(record: dict) -> pd.DataFrame:
     frame["label"] = frame["run"].map(RUN_LABELS)
     frame["epoch_us_per_rating"] = 1e6 * frame["epoch_seconds"] / frame["train_ratings"]
     frame["evaluation_us_per_user"] = 1e6 * frame["evaluation_seconds"] / frame["evaluated_users"]
+    # full ranking scores every user against every movie: the evaluator's linear unit of work
+    frame["evaluation_ns_per_score"] = 1e9 * frame["evaluation_seconds"] / (
+        frame["evaluated_users"] * frame["movies"])
     for column in ("projected", "refused", "max_items"):
         if column not in frame:
             frame[column] = np.nan
@@ -70,8 +73,8 @@ def failures(record: dict) -> list[dict]:
 
 
 def growth(frame: pd.DataFrame, smaller: str = "1m", larger: str = "10m") -> pd.DataFrame:
-    """Per run: how much the training cost per rating, the evaluation cost per user and the peak
-    memory grow from ``smaller`` to ``larger`` (1.0 = linear in the data)."""
+    """Per run: how much the training cost per rating and the evaluation cost per user and per
+    (user, movie) score grow from ``smaller`` to ``larger`` (1.0 = linear in the data)."""
     wide = frame.set_index(["run", "size"])
     rows = {}
     for run in frame["run"].unique():
@@ -81,6 +84,8 @@ def growth(frame: pd.DataFrame, smaller: str = "1m", larger: str = "10m") -> pd.
         rows[run] = {"training per rating": b["epoch_us_per_rating"] / a["epoch_us_per_rating"],
                      "evaluation per user": (b["evaluation_us_per_user"]
                                              / a["evaluation_us_per_user"]),
+                     "evaluation per score": (b["evaluation_ns_per_score"]
+                                              / a["evaluation_ns_per_score"]),
                      "projected": bool(a["projected"] or b["projected"])}
     return pd.DataFrame.from_dict(rows, orient="index")
 

@@ -55,11 +55,12 @@ def test_the_large_catalogue_variants_are_configured_as_documented():
 
 
 def fake_record(exponent: float, projected_at=()) -> dict:
-    """Epoch seconds ∝ ratings**exponent; evaluation seconds ∝ users (linear)."""
+    """Epoch seconds ∝ ratings**exponent; evaluation seconds ∝ users (linear); movies ∝ users."""
     runs = []
     for size, ratings, users in (("1m", 1e6, 1e4), ("10m", 1e7, 1e5), ("25m", 2.5e7, 2.5e5)):
         runs.append({"run": "two_tower", "size": size, "train_ratings": ratings,
                      "epoch_seconds": 1e-6 * ratings**exponent, "evaluated_users": users,
+                     "movies": users / 10,
                      "evaluation_seconds": 1e-4 * users, "peak_gib": 1e-7 * ratings,
                      **({"projected": True} if size in projected_at else {})})
     return {"runs": runs}
@@ -71,6 +72,7 @@ def test_growth_and_fitted_exponents_recover_a_known_power_law(exponent):
     growth = scaling.growth(costs, "1m", "10m").loc["two_tower"]
     assert growth["training per rating"] == pytest.approx(10 ** (exponent - 1))
     assert growth["evaluation per user"] == pytest.approx(1.0)
+    assert growth["evaluation per score"] == pytest.approx(0.1)  # 10× the movies, same seconds
     fitted = scaling.exponents(costs).loc["two_tower"]
     assert fitted["training time ~ ratings^"] == pytest.approx(exponent)
     assert fitted["evaluation time ~ users^"] == pytest.approx(1.0)
@@ -80,7 +82,7 @@ def test_growth_and_fitted_exponents_recover_a_known_power_law(exponent):
 def test_readme_table_marks_projections_bounded_fits_and_failures():
     record = fake_record(1.0, projected_at=("25m",))
     record["runs"] += [{"run": "ease", "size": "25m", "train_ratings": 2.5e7,
-                        "epoch_seconds": 120.0, "evaluated_users": 2.5e5,
+                        "epoch_seconds": 120.0, "evaluated_users": 2.5e5, "movies": 2.5e4,
                         "evaluation_seconds": 300.0, "peak_gib": 9.5, "max_items": 16_384},
                        {"run": "dnn", "size": "25m", "failed": "exit 137: Killed"}]
     table = scaling.readme_table(record)
