@@ -41,6 +41,8 @@ import argparse
 import itertools
 import json
 import math
+import os
+import platform
 import subprocess
 import sys
 import time
@@ -170,10 +172,18 @@ def _dnn_projection(model, train, probe_steps: int) -> dict:
     ratings = interaction_matrix(train, model.users_, model.items_, values="user_rating")
     dataset = training_dataset(model.user_table_, model.seen_, ratings, model.batch_size,
                                model.seed).repeat()
-    model.model_.fit(dataset.take(1), verbose=0)
+    model.model_.fit(dataset.take(1), verbose=0)  # traces the step
+    # every fit starts a new iterator, which first fills the shuffle buffer (all users): time
+    # 1 and 1 + probe_steps steps and keep the difference, so the fill is not counted as steps
+    one, more = (_seconds(lambda n=n: model.model_.fit(dataset.take(n), verbose=0))
+                 for n in (1, 1 + probe_steps))
+    return _projection(max(more - one, 0.0) / probe_steps, model, probe_steps)
+
+
+def _seconds(work) -> float:
     started = time.perf_counter()
-    model.model_.fit(dataset.take(probe_steps), verbose=0)
-    return _projection((time.perf_counter() - started) / probe_steps, model, probe_steps)
+    work()
+    return time.perf_counter() - started
 
 
 def _projection(per_step: float, model, probe_steps: int) -> dict:
@@ -210,7 +220,8 @@ def main() -> None:
     records = json.loads(args.out.read_text())["runs"] if args.out.exists() else []
     for size in args.sizes:
         for run in args.runs:
-            record = {**run_child(run, size, args), "date": time.strftime("%Y-%m-%d")}
+            record = {**run_child(run, size, args), "date": time.strftime("%Y-%m-%d"),
+                      "host": platform.node()}  # the machines are shared: say which one
             records = [r for r in records if (r["run"], r["size"]) != (run, size)] + [record]
             write(args.out, records)
             print(json.dumps(record), flush=True)
@@ -233,9 +244,6 @@ def run_child(run: str, size: str, args) -> dict:
 
 
 def write(path: Path, records: list) -> None:
-    import os
-    import platform
-
     order = {(run, size): i for i, (size, run) in
              enumerate((s, r) for s in SIZES for r in RUNS)}
     records = sorted(records, key=lambda r: order[(r["run"], r["size"])])
