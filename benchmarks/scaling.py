@@ -156,11 +156,9 @@ def _lightgcn_projection(model, train, probe_steps: int) -> dict:
     rng = np.random.default_rng(0)
     batches = (batch for _ in itertools.count()  # epoch after epoch (small data: few batches)
                for batch in softmax_batches(model.seen_, model.batch_size, rng))
-    step(*next(batches))
-    started = time.perf_counter()
-    for _ in range(probe_steps):
-        step(*next(batches))
-    return _projection((time.perf_counter() - started) / probe_steps, model, probe_steps)
+    step(*next(batches))  # traces the step
+    probe = _seconds(lambda: [step(*next(batches)) for _ in range(probe_steps)])
+    return _projection(probe / probe_steps, model, probe_steps)
 
 
 def _dnn_projection(model, train, probe_steps: int) -> dict:
@@ -175,8 +173,8 @@ def _dnn_projection(model, train, probe_steps: int) -> dict:
     model.model_.fit(dataset.take(1), verbose=0)  # traces the step
     # every fit starts a new iterator, which first fills the shuffle buffer (all users): time
     # 1 and 1 + probe_steps steps and keep the difference, so the fill is not counted as steps
-    one, more = (_seconds(lambda n=n: model.model_.fit(dataset.take(n), verbose=0))
-                 for n in (1, 1 + probe_steps))
+    one = _seconds(lambda: model.model_.fit(dataset.take(1), verbose=0))
+    more = _seconds(lambda: model.model_.fit(dataset.take(1 + probe_steps), verbose=0))
     return _projection(max(more - one, 0.0) / probe_steps, model, probe_steps)
 
 
