@@ -218,8 +218,7 @@ def main() -> None:
     records = json.loads(args.out.read_text())["runs"] if args.out.exists() else []
     for size in args.sizes:
         for run in args.runs:
-            record = {**run_child(run, size, args), "date": time.strftime("%Y-%m-%d"),
-                      "host": platform.node()}  # the machines are shared: say which one
+            record = {**run_child(run, size, args), **measured_where()}
             records = [r for r in records if (r["run"], r["size"]) != (run, size)] + [record]
             write(args.out, records)
             print(json.dumps(record), flush=True)
@@ -227,6 +226,15 @@ def main() -> None:
         from movierec_utils import scaling
 
         scaling.update_readme(scaling.load_scaling(OUT))
+
+
+def measured_where() -> dict:
+    """The day, host name and boot id of a measurement: the machines are shared and their speed
+    changes between sessions, so only records with the same three are divided by each other
+    (host names repeat across machines; a boot id is one machine between restarts)."""
+    boot = Path("/proc/sys/kernel/random/boot_id")
+    return {"date": time.strftime("%Y-%m-%d"), "host": platform.node(),
+            "boot": boot.read_text().strip()[:8] if boot.is_file() else "unknown"}
 
 
 def run_child(run: str, size: str, args) -> dict:

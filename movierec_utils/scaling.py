@@ -19,7 +19,7 @@ from movierec_utils.readme import block, replace_block
 README_START = "<!-- scaling:start (generated from results/scaling.json by benchmarks/scaling.py) -->"
 README_END = "<!-- scaling:end -->"
 SIZES = ("100k", "1m", "10m", "25m")
-FIT_SIZES = ("1m", "10m", "25m")  # at 100k fixed costs (tracing, start-up) still dominate
+FIT_SIZES = ("1m", "10m", "25m")  # the sizes a large catalogue is about (100k: under a second)
 RUN_LABELS = {
     "two_tower": "Two-tower, full softmax (reported)",
     "two_tower_logq": "Two-tower, log-Q in-batch, Adam",
@@ -45,26 +45,51 @@ def load_scaling(path: Path | None = None) -> dict:
     path = path or scaling_path()
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run `python benchmarks/scaling.py` (about "
-                                "an hour on 2 cores) to measure it")
+                                "an hour and a half on 2 cores) to measure it")
     return json.loads(path.read_text())
 
 
 def cost_frame(record: dict) -> pd.DataFrame:
-    """One row per (run, size) that completed: seconds, cost per rating / per user, memory."""
+    """One row per (run, size) that completed: seconds, cost per rating / per user, memory, and
+    where it was measured (``date``, ``host``, ``boot``; "undated" / "unknown" for records older
+    than those fields)."""
     rows = [run for run in record["runs"] if "failed" not in run]
     frame = pd.DataFrame(rows)
     frame["label"] = frame["run"].map(RUN_LABELS)
     frame["epoch_us_per_rating"] = 1e6 * frame["epoch_seconds"] / frame["train_ratings"]
     frame["evaluation_us_per_user"] = 1e6 * frame["evaluation_seconds"] / frame["evaluated_users"]
-    # full ranking scores every user against every movie: the evaluator's linear unit of work
+    # full ranking scores every user against every movie: the evaluator's unit of work
     frame["evaluation_ns_per_score"] = 1e9 * frame["evaluation_seconds"] / (
         frame["evaluated_users"] * frame["movies"])
-    for column in ("projected", "refused", "max_items"):
+    for gib in ("peak_gib", "data_peak_gib"):  # the bars are in GB
+        frame[gib.replace("_gib", "_gb")] = frame[gib] * 2**30 / 1e9
+    for column in ("projected", "refused", "max_items", "probe", "date", "host", "boot"):
         if column not in frame:
             frame[column] = np.nan
     frame["projected"] = frame["projected"].fillna(False).astype(bool)
+    frame["bounded"] = frame["max_items"].notna()  # EASE fitted only its most-rated movies
+    frame["date"] = frame["date"].fillna("undated")
+    frame["host"] = frame["host"].fillna("unknown")
+    frame["boot"] = frame["boot"].fillna("unknown")
     frame["size"] = pd.Categorical(frame["size"], SIZES, ordered=True)
     return frame.sort_values(["run", "size"]).reset_index(drop=True)
+
+
+def comparable(frame: pd.DataFrame, reference: str = "10m") -> pd.DataFrame:
+    """The rows whose costs can be set against each other along a run: measured in the session
+    (day, host, boot) of the run's ``reference`` row — the machines are shared, and a slower
+    one is not slower by the same factor at every size — and of the whole catalogue (not
+    ``bounded``)."""
+    return frame[same_session(frame, reference) & ~frame["bounded"].to_numpy()].reset_index(
+        drop=True)
+
+
+def same_session(frame: pd.DataFrame, reference: str = "10m") -> np.ndarray:
+    """Per row: measured on the day, host and boot of its run's ``reference`` row."""
+    keys = ["date", "host", "boot"]
+    sessions = frame[frame["size"] == reference].set_index("run")[keys]
+    joined = frame[["run", *keys]].join(sessions, on="run", rsuffix="_reference")
+    return np.all([joined[key] == joined[f"{key}_reference"] for key in keys], axis=0)
 
 
 def failures(record: dict) -> list[dict]:
@@ -73,62 +98,92 @@ def failures(record: dict) -> list[dict]:
 
 
 def growth(frame: pd.DataFrame, smaller: str = "1m", larger: str = "10m") -> pd.DataFrame:
-    """Per run: how much the training cost per rating and the evaluation cost per user and per
-    (user, movie) score grow from ``smaller`` to ``larger`` (1.0 = linear in the data)."""
-    wide = frame.set_index(["run", "size"])
+    """Per run: how much the training cost per rating and per user and the evaluation cost per
+    user and per (user, movie) score grow from ``smaller`` to ``larger`` (1.0 = linear in the
+    data), over the ``comparable`` rows only."""
+    wide = comparable(frame, reference=larger).set_index(["run", "size"])
     rows = {}
     for run in frame["run"].unique():
         if (run, smaller) not in wide.index or (run, larger) not in wide.index:
             continue
         a, b = wide.loc[(run, smaller)], wide.loc[(run, larger)]
         rows[run] = {"training per rating": b["epoch_us_per_rating"] / a["epoch_us_per_rating"],
+                     # batches of 64 users (the reported models): the growth of one step's cost
+                     "training per user": ((b["epoch_seconds"] / b["users"])
+                                           / (a["epoch_seconds"] / a["users"])),
                      "evaluation per user": (b["evaluation_us_per_user"]
                                              / a["evaluation_us_per_user"]),
                      "evaluation per score": (b["evaluation_ns_per_score"]
                                               / a["evaluation_ns_per_score"]),
                      "projected": bool(a["projected"] or b["projected"])}
-    return pd.DataFrame.from_dict(rows, orient="index")
+    columns = ["training per rating", "training per user", "evaluation per user",
+               "evaluation per score", "projected"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
 
 
 def exponents(frame: pd.DataFrame, sizes=FIT_SIZES) -> pd.DataFrame:
     """Least-squares slopes on log–log axes over ``sizes``: epoch seconds against training
-    ratings, evaluation seconds against users, peak memory against ratings (1 = linear)."""
+    ratings, evaluation seconds against users, peak memory against ratings (1 = linear), over
+    the ``comparable`` rows only; "fitted over" names the sizes each slope used."""
     rows = {}
-    for run, part in frame[frame["size"].isin(sizes)].groupby("run", observed=True):
+    usable = comparable(frame)
+    for run, part in usable[usable["size"].isin(sizes)].groupby("run", observed=True):
         if len(part) < 2:
             continue
         slope = lambda x, y: float(np.polyfit(np.log(part[x]), np.log(part[y]), 1)[0])  # noqa: E731
         rows[run] = {"training time ~ ratings^": slope("train_ratings", "epoch_seconds"),
                      "evaluation time ~ users^": slope("evaluated_users", "evaluation_seconds"),
                      "peak memory ~ ratings^": slope("train_ratings", "peak_gib"),
-                     "sizes": len(part)}
-    return pd.DataFrame.from_dict(rows, orient="index")
+                     "fitted over": ", ".join(part["size"].astype(str))}
+    columns = ["training time ~ ratings^", "evaluation time ~ users^", "peak memory ~ ratings^",
+               "fitted over"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+
+
+def cost_table(record: dict) -> pd.DataFrame:
+    """Run × size cells "epoch s / evaluation s / peak GB" (*p*: projected epoch, *m*: EASE's
+    bounded variant, *o*: measured in another session than the run's 10M cell) and the day(s)
+    each run was measured."""
+    frame = cost_frame(record)
+    frame["other_session"] = ~same_session(frame, "10m")
+    sizes = [size for size in SIZES if size in set(frame["size"].astype(str))]
+    table = {}
+    for run in [run for run in RUN_LABELS if run in set(frame["run"])]:
+        part = frame[frame["run"] == run].astype({"size": str}).set_index("size")
+        row = {size.upper(): _cell(part.loc[size]) if size in part.index else "—"
+               for size in sizes}
+        table[RUN_LABELS[run]] = {**row, "measured": _days(part["date"])}
+    return pd.DataFrame.from_dict(table, orient="index")
 
 
 def readme_table(record: dict) -> str:
-    """The README's table: seconds per epoch, evaluation seconds and peak GiB at every size."""
-    frame = cost_frame(record)
-    sizes = [size for size in SIZES if size in set(frame["size"].astype(str))]
-    header = "| run | " + " | ".join(f"{size.upper()}: epoch s / eval s / peak GiB"
-                                      for size in sizes) + " |"
-    rows = [header, "|" + "---|" * (len(sizes) + 1)]
-    for run in [run for run in RUN_LABELS if run in set(frame["run"])]:
-        cells = []
-        for size in sizes:
-            hit = frame[(frame["run"] == run) & (frame["size"] == size)]
-            cells.append(_cell(hit.iloc[0]) if len(hit) else "—")
-        rows.append(f"| {RUN_LABELS[run]} | " + " | ".join(cells) + " |")
+    """The README's table: ``cost_table`` as Markdown, with its marks explained."""
+    table = cost_table(record)
+    sizes = [column for column in table.columns if column != "measured"]
+    header = ("| run | " + " | ".join(f"{size}: epoch s / eval s / peak GB" for size in sizes)
+              + " | measured |")
+    rows = [header, "|" + "---|" * (len(sizes) + 2)]
+    rows += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in
+             zip(table.index, table.astype(str).to_numpy().tolist())]
     notes = ["*p*: epoch projected from timed steps (too long to run whole); "
-             "*m*: EASE refused the whole catalogue and fitted its `max_items` most-rated movies."]
+             "*m*: EASE refused the whole catalogue and fitted its `max_items` most-rated "
+             "movies; *o*: measured in another session (day, host, boot) than the run's 10M "
+             "cell, so not divided by it."]
     notes += [f"Not completed: {run['run']} at {run['size']} ({run['failed']})."
               for run in failures(record)]
     return "\n".join(rows) + "\n\n" + " ".join(notes)
 
 
 def _cell(row) -> str:
-    mark = " *p*" if row["projected"] else " *m*" if pd.notna(row["max_items"]) else ""
+    mark = " *p*" if row["projected"] else " *m*" if row["bounded"] else ""
+    other = " *o*" if row["other_session"] else ""
     return (f"{_seconds(row['epoch_seconds'])}{mark} / {_seconds(row['evaluation_seconds'])} / "
-            f"{row['peak_gib']:.1f}")
+            f"{row['peak_gb']:.1f}{other}")
+
+
+def _days(dates: pd.Series) -> str:
+    days = sorted(set(dates))
+    return days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
 
 
 def _seconds(value: float) -> str:

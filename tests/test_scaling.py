@@ -54,14 +54,18 @@ def test_the_large_catalogue_variants_are_configured_as_documented():
     assert set(benchmark.RUNS) == set(scaling.RUN_LABELS)
 
 
-def fake_record(exponent: float, projected_at=()) -> dict:
-    """Epoch seconds ∝ ratings**exponent; evaluation seconds ∝ users (linear); movies ∝ users."""
+def fake_record(exponent: float, projected_at=(), dates=None) -> dict:
+    """Epoch seconds ∝ ratings**exponent; evaluation seconds ∝ users (linear); movies ∝ users;
+    peak memory 1 GB per 10M ratings; measured on the ``dates`` of each size (default: one)."""
     runs = []
+    dates = dates or {}
     for size, ratings, users in (("1m", 1e6, 1e4), ("10m", 1e7, 1e5), ("25m", 2.5e7, 2.5e5)):
-        runs.append({"run": "two_tower", "size": size, "train_ratings": ratings,
+        runs.append({"run": "two_tower", "size": size, "train_ratings": ratings, "users": users,
                      "epoch_seconds": 1e-6 * ratings**exponent, "evaluated_users": users,
                      "movies": users / 10,
-                     "evaluation_seconds": 1e-4 * users, "peak_gib": 1e-7 * ratings,
+                     "evaluation_seconds": 1e-4 * users, "peak_gib": 1e-7 * ratings * 1e9 / 2**30,
+                     "data_peak_gib": 0.5e-7 * ratings * 1e9 / 2**30,
+                     "date": dates.get(size, "2026-12-03"), "host": "vm", "boot": "f288c77c",
                      **({"projected": True} if size in projected_at else {})})
     return {"runs": runs}
 
@@ -71,6 +75,7 @@ def test_growth_and_fitted_exponents_recover_a_known_power_law(exponent):
     costs = scaling.cost_frame(fake_record(exponent))
     growth = scaling.growth(costs, "1m", "10m").loc["two_tower"]
     assert growth["training per rating"] == pytest.approx(10 ** (exponent - 1))
+    assert growth["training per user"] == pytest.approx(10 ** (exponent - 1))  # users ∝ ratings
     assert growth["evaluation per user"] == pytest.approx(1.0)
     assert growth["evaluation per score"] == pytest.approx(0.1)  # 10× the movies, same seconds
     fitted = scaling.exponents(costs).loc["two_tower"]
@@ -86,11 +91,34 @@ def test_readme_table_marks_projections_bounded_fits_and_failures():
                         "evaluation_seconds": 300.0, "peak_gib": 9.5, "max_items": 16_384},
                        {"run": "dnn", "size": "25m", "failed": "exit 137: Killed"}]
     table = scaling.readme_table(record)
-    assert "| Two-tower, full softmax (reported) | 1.0 / 1.0 / 0.1 | 10.0 / 10.0 / 1.0 | 25.0 *p* /" \
-        in table
-    assert "120 *m* / 300 / 9.5" in table
+    assert ("| Two-tower, full softmax (reported) | 1.0 / 1.0 / 0.1 | 10.0 / 10.0 / 1.0 | "
+            "25.0 *p* / 25.0 / 2.5 | 2026-12-03 |") in table
+    assert "120 *m* / 300 / 10.2 *o* | undated |" in table  # 9.5 GiB = 10.2 GB; no 10M cell
     assert "Not completed: dnn at 25m (exit 137: Killed)." in table
     assert scaling.growth(scaling.cost_frame(record), "10m", "25m").loc["two_tower", "projected"]
+
+
+def test_costs_measured_on_another_day_or_by_the_bounded_ease_are_not_compared():
+    record = fake_record(1.0, dates={"25m": "2026-12-04"})  # 25M re-measured elsewhere
+    record["runs"] += [{**run, "run": "ease", "epoch_seconds": 1.0,
+                        **({"max_items": 16_384} if run["size"] == "25m" else {})}
+                       for run in fake_record(1.0)["runs"]]
+    costs = scaling.cost_frame(record)
+    kept = scaling.comparable(costs)
+    assert set(kept.loc[kept["run"] == "two_tower", "size"].astype(str)) == {"1m", "10m"}
+    assert set(kept.loc[kept["run"] == "ease", "size"].astype(str)) == {"1m", "10m"}
+    assert scaling.exponents(costs).loc["two_tower", "fitted over"] == "1m, 10m"
+    assert scaling.growth(costs, "10m", "25m").empty  # neither 25M row can be set against 10M
+    table = scaling.cost_table(record).loc["Two-tower, full softmax (reported)"]
+    assert table["measured"] == "2026-12-03 to 2026-12-04" and table["25M"].endswith(" *o*")
+    assert not table["1M"].endswith(" *o*")
+
+
+def test_a_host_name_repeated_by_another_machine_does_not_make_its_costs_comparable():
+    record = fake_record(1.0)
+    record["runs"][-1]["boot"] = "0d15ea5e"  # same day, same host name, another boot
+    costs = scaling.cost_frame(record)
+    assert "25m" not in set(scaling.comparable(costs)["size"].astype(str))
 
 
 def test_readme_scaling_table_matches_results_json():
