@@ -25,8 +25,9 @@ configuration (RUNS):
   benchmark records the refusal and then fits the bounded variant with the ``max_items`` the
   message names.
 
-Training seconds are the last epoch's (``history_``; 2 epochs below 25M, so graph tracing is not
-counted; 1 at 25M, where it is well under 1 %). For the reported LightGCN and deep model, whose
+Training seconds are the last epoch's (``history_``; 2 epochs below 25M, so what a first epoch
+costs beyond a second — tracing, the input pipeline's first pass — is not counted; 1 at 25M,
+where it is, so growth to 25M is an upper bound). For the reported LightGCN and deep model, whose
 epochs grow fastest (LightGCN propagates the whole graph for every batch of 64 users; the deep
 model runs its movie tower over the whole catalogue for every batch), the run first times
 ``--probe-steps`` training steps; when ``steps × seconds per step`` exceeds ``--max-epoch-minutes``
