@@ -28,7 +28,7 @@ report: install
 	$(BIN)/python -m movierec_utils.export
 	$(BIN)/python -m movierec_utils.report
 
-# Unit tests, then every notebook executed by nbval (settings in pyproject.toml).
+# Unit tests and every notebook executed by nbval, on two workers (settings in pyproject.toml).
 test: install
 	$(BIN)/python -m pytest
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
@@ -38,7 +39,11 @@ def save_results(name: str, metrics: dict, parameters: dict | None = None,
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     path = output_dir("results") / f"{name}.json"
-    path.write_text(json.dumps(record, indent=2, default=_to_json) + "\n")
+    # written aside, then renamed into place: a notebook reading it meanwhile (the tests run two
+    # at once) finds the old file or the new one, never half of one
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(record, indent=2, default=_to_json) + "\n")
+    os.replace(temporary, path)
     return record
 
 
