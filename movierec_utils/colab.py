@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from movierec_utils.paths import project_root
+from movierec_utils.paths import project_root, write_all
 from movierec_utils.report import NotebookError, for_every_notebook, notebooks, read_notebook, shown
 
 SETUP_TAG = "colab-setup"
@@ -152,21 +151,6 @@ def stamp_all(paths: list[Path], repository: str, branch: str) -> dict[Path, str
     """Every notebook's new text — or one error naming each notebook that cannot take the badge
     and setup cell; nothing is written here."""
     return for_every_notebook(paths, lambda path: stamped_text(path, repository, branch))
-
-
-def write_all(texts: dict[Path, str]) -> None:
-    """Write every file or none: each goes to a temporary file beside it first, and only when
-    all are written are they renamed into place (a rename cannot fail half-way)."""
-    temporaries = {path: path.with_name(f".{path.name}.colab-tmp") for path in texts}
-    try:
-        for path, text in texts.items():
-            temporaries[path].write_text(text, encoding="utf-8")
-    except OSError:
-        for temporary in temporaries.values():
-            temporary.unlink(missing_ok=True)
-        raise
-    for path, temporary in temporaries.items():
-        os.replace(temporary, path)
 
 
 def main(argv: list[str] | None = None) -> None:

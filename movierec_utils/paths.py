@@ -27,3 +27,20 @@ def output_dir(name: str) -> Path:
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def write_all(texts: dict[Path, str]) -> None:
+    """Write every file or none: each goes to a temporary file beside it first, and only when
+    all are written are they renamed into place (a rename cannot fail half-way), so a reader
+    meanwhile — another notebook under the two test workers — finds old files or new ones,
+    never half of one."""
+    temporaries = {path: path.with_name(f".{path.name}.{os.getpid()}.tmp") for path in texts}
+    try:
+        for path, text in texts.items():
+            temporaries[path].write_text(text, encoding="utf-8")
+    except OSError:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    for path, temporary in temporaries.items():
+        os.replace(temporary, path)

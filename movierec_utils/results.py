@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
 
 import numpy as np
 
-from movierec_utils.paths import output_dir
+from movierec_utils.paths import output_dir, write_all
 
 _PACKAGES = ("tensorflow", "tf-keras", "tensorflow-recommenders", "tensorflow-datasets",
              "numpy", "pandas", "scipy")
@@ -39,11 +38,7 @@ def save_results(name: str, metrics: dict, parameters: dict | None = None,
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     path = output_dir("results") / f"{name}.json"
-    # written aside, then renamed into place: a notebook reading it meanwhile (the tests run two
-    # at once) finds the old file or the new one, never half of one
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(record, indent=2, default=_to_json) + "\n")
-    os.replace(temporary, path)
+    write_all({path: json.dumps(record, indent=2, default=_to_json) + "\n"})
     return record
 
 
