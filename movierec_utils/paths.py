@@ -19,11 +19,22 @@ def project_root() -> Path:
     return cwd.parent if cwd.name == "notebooks" else cwd
 
 
+SCRATCH = Path("build") / "scratch"
+
+
+def output_root() -> Path:
+    """Where notebooks write figures and results: ``MOVIEREC_OUTPUT_ROOT`` when set (``make
+    report`` points it at its staging folder, the tests at a temporary one), else the scratch
+    folder ``build/scratch/`` of the checkout, so a student's re-run never overwrites the
+    committed ``figures/`` and ``results/``; only ``make report`` publishes into those."""
+    if os.environ.get("MOVIEREC_OUTPUT_ROOT"):
+        return Path(os.environ["MOVIEREC_OUTPUT_ROOT"])
+    return project_root() / SCRATCH
+
+
 def output_dir(name: str) -> Path:
-    """``<root>/<name>``, created if needed; ``MOVIEREC_OUTPUT_ROOT`` redirects all outputs
-    (the test suite points it at a temporary folder so tests never rewrite committed files)."""
-    root = Path(os.environ["MOVIEREC_OUTPUT_ROOT"]) if os.environ.get("MOVIEREC_OUTPUT_ROOT") \
-        else project_root()
+    """``<output root>/<name>``, created if needed (see :func:`output_root`)."""
+    root = output_root()
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from movierec_utils.paths import output_dir, project_root
+from movierec_utils.paths import project_root
 
 CELL_TIMEOUT_SECONDS = 1800
 STAGED_FOLDERS = ("figures", "results")  # what notebooks write, through movierec_utils.paths
@@ -116,8 +116,14 @@ def select(paths: list[Path], names: list[str]) -> list[Path]:
 
 # --- execution in a staging folder -------------------------------------------------------------
 
+def publish_root() -> Path:
+    """Where a run publishes: the checkout, or ``MOVIEREC_OUTPUT_ROOT`` when the tests set it."""
+    return Path(os.environ["MOVIEREC_OUTPUT_ROOT"]) if os.environ.get("MOVIEREC_OUTPUT_ROOT") \
+        else project_root()
+
+
 def staging_root() -> Path:
-    return output_dir("build") / "report-staging"
+    return publish_root() / "build" / "report-staging"
 
 
 def prepare_staging(selected: list[Path]) -> Path:
@@ -130,7 +136,7 @@ def prepare_staging(selected: list[Path]) -> Path:
     for path in selected:
         shutil.copy2(path, staging / "notebooks" / path.name)
     # the committed results first, then those of a redirected output folder, as load_results reads
-    for source in dict.fromkeys([project_root() / "results", output_dir("results")]):
+    for source in dict.fromkeys([project_root() / "results", publish_root() / "results"]):
         for result in source.glob("*.json"):
             shutil.copy2(result, staging / "results" / result.name)
     readme = project_root() / "README.md"
@@ -146,9 +152,8 @@ def kernel_environment(staging: Path) -> dict[str, str]:
     updates (the staged copy of) README.md as in a normal run; when they are, it points at the
     staging folder too, and README.md is left alone as ``summary.update_readme`` promises.
     """
-    environment = {**os.environ, "MOVIEREC_ROOT": str(staging)}
-    if environment.pop("MOVIEREC_OUTPUT_ROOT", None):
-        environment["MOVIEREC_OUTPUT_ROOT"] = str(staging)
+    environment = {**os.environ, "MOVIEREC_ROOT": str(staging),
+                   "MOVIEREC_OUTPUT_ROOT": str(staging)}
     return environment
 
 
@@ -223,7 +228,9 @@ def publish(staging: Path) -> list[str]:
     for notebook in sorted((staging / "notebooks").glob("*.ipynb")):
         os.replace(notebook, project_root() / "notebooks" / notebook.name)
         updated.append(f"notebooks/{notebook.name}")
-    moves = [(staged, output_dir(folder) / staged.name)
+    for folder in STAGED_FOLDERS:
+        (publish_root() / folder).mkdir(parents=True, exist_ok=True)
+    moves = [(staged, publish_root() / folder / staged.name)
              for folder in STAGED_FOLDERS for staged in sorted((staging / folder).iterdir())]
     moves.append((staging / "README.md", project_root() / "README.md"))
     for staged, target in moves:
