@@ -32,9 +32,10 @@ epochs grow fastest (LightGCN propagates the whole graph for every batch of 64 u
 model runs its movie tower over the whole catalogue for every batch), the run first times
 ``--probe-steps`` training steps; when ``steps × seconds per step`` exceeds ``--max-epoch-minutes``
 it records that projection, marked ``"projected"``, instead of training (and evaluates the
-initialised model: ranking costs the same). Evaluation is the full-ranking ``evaluate(test, k=10)`` over every user. Writes
-``results/scaling.json`` (merging with the runs already there), which notebook 04 reads, and
-README's scaling table; the machine is shared, so compare within a run.
+initialised model: ranking costs the same). Evaluation is the full-ranking
+``evaluate(test, k=10)`` over every user. Writes ``results/scaling.json`` (merging with the runs
+already there), which the appendix notebook (notebooks/appendix/A_studies.ipynb) reads, and
+rewrites the table of docs/scaling.md; the machine is shared, so compare within a run.
 """
 from __future__ import annotations
 
@@ -57,7 +58,9 @@ SIZES = {  # users, movies, ratings of MovieLens 100k / 1M / 10M / 25M (rated mo
 }
 RUNS = ("two_tower", "two_tower_logq", "two_tower_logq_adagrad", "gnn", "gnn_bpr_16_steps",
         "gnn_bpr_16_steps_sparse", "dnn", "ease")
-OUT = Path(__file__).resolve().parents[1] / "results" / "scaling.json"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "results" / "scaling.json"
+DOC = ROOT / "docs" / "scaling.md"  # its ``scaling`` block is generated from OUT
 
 
 def make_model(run: str, n_train: int, epochs: int):
@@ -78,15 +81,14 @@ def make_model(run: str, n_train: int, epochs: int):
     if run.startswith("gnn_bpr_16_steps"):
         params.update(loss="bpr", batch_size=math.ceil(n_train / 16))
     if run == "gnn_bpr_16_steps_sparse":
-        from movierec_utils.models.lightgcn import graph_block, propagate
+        from movierec_utils.models.lightgcn import make_propagation
 
         class SparseBlockLightGCN(MODELS["gnn"]):
             """LightGCN with the sparse ``S`` at every size (the model keeps ``S`` dense while
             it fits in 1 GiB, up to about ML-1M): one propagation kernel along the curve."""
 
             def _make_propagation(self):
-                block = graph_block(self.seen_, max_dense_bytes=0)
-                return lambda users, movies: propagate(block, users, movies, self.n_layers)
+                return make_propagation(self.seen_, self.n_layers, max_dense_bytes=0)
 
         return SparseBlockLightGCN(**params)
     return MODELS[name](**params)
@@ -153,7 +155,9 @@ def _lightgcn_projection(model, train, probe_steps: int) -> dict:
     from movierec_utils.models.lightgcn import softmax_batches
 
     _fit_zero_epochs(model, train)
-    step = model._make_step()
+    from movierec_utils.tfenv import tf
+
+    step = model._make_step(tf.keras.optimizers.Adam(model.learning_rate))
     rng = np.random.default_rng(0)
     batches = (batch for _ in itertools.count()  # epoch after epoch (small data: few batches)
                for batch in softmax_batches(model.seen_, model.batch_size, rng))
@@ -198,10 +202,15 @@ PROBES = {"gnn": _lightgcn_projection, "dnn": _dnn_projection}
 
 def _fit_zero_epochs(model, train) -> None:
     """Index the data and initialise the embeddings without training (evaluation still ranks
-    the whole catalogue with them, so its cost is the trained model's)."""
+    the whole catalogue with them, so its cost is the trained model's). ``fit`` refuses
+    ``epochs=0`` from a user; for this one call the benchmark skips that check."""
     epochs, model.epochs = model.epochs, 0
-    model.fit(train)
-    model.epochs = epochs
+    model._check_training_settings = lambda: None
+    try:
+        model.fit(train)
+    finally:
+        model.epochs = epochs
+        del model._check_training_settings
 
 
 def main() -> None:
@@ -223,10 +232,20 @@ def main() -> None:
             records = [r for r in records if (r["run"], r["size"]) != (run, size)] + [record]
             write(args.out, records)
             print(json.dumps(record), flush=True)
-    if args.out == OUT:  # README's scaling table is generated from results/scaling.json
-        from movierec_utils import scaling
+    if args.out == OUT:
+        update_doc()
 
-        scaling.update_readme(scaling.load_scaling(OUT))
+
+def update_doc() -> None:
+    """Rewrite the ``scaling`` block of ``docs/scaling.md`` from ``results/scaling.json``."""
+    from movierec_utils import scaling
+
+    sys.path.insert(0, str(ROOT))  # tools/ sits beside benchmarks/
+    from tools.readme import replace_blocks
+
+    table = scaling.markdown_table(scaling.load_scaling(OUT))
+    DOC.write_text(replace_blocks(DOC.read_text(encoding="utf-8"), {"scaling": table}),
+                   encoding="utf-8")
 
 
 def measured_where() -> dict:

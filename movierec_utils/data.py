@@ -8,20 +8,32 @@ sources with one schema:
 * ``grouplens`` — an extracted GroupLens folder, named by the ``path`` argument or
   ``MOVIELENS_DIR``: ``ml-100k`` (``u.data``, ``u.item``, ``u.user``), ``ml-1m`` (``ratings.dat``,
   ``movies.dat``, ``users.dat``: ``::``-separated, latin-1), ``ml-20m``, ``ml-25m`` and
-  ``ml-latest-small`` (``ratings.csv``, ``movies.csv``); see :data:`GROUPLENS_FILES`. The way
-  out when GroupLens' servers or tfds are unavailable. It reads what tfds' MovieLens builder
-  reads and codes it the same way (genre and occupation labels, genders, age buckets).
+  ``ml-latest-small`` (``ratings.csv``, ``movies.csv``: UTF-8, with a header); see
+  :data:`GROUPLENS_FILES`. The way out when GroupLens' servers or tfds are unavailable. It reads
+  what tfds' MovieLens builder reads and codes it the same way (genre and occupation labels,
+  genders, age buckets). A folder the caller names always wins over tfds' prepared copy, and
+  one that does not exist or lacks the files is an error naming it.
 
 MovieLens' licence forbids redistribution, so nothing here writes data into the repository: the
 loaded frames are cached under ``~/.cache/movierec`` (``MOVIEREC_CACHE_DIR``), keyed on the
 content of the source files, so edited data is reloaded. A cache entry is only used when its
 checksum, schema and counts are right; anything else is rebuilt with a warning naming the file.
+An entry is written aside under a name holding the writer's process id and renamed into place;
+a writer that is interrupted removes it, and one killed outright leaves it to the next load,
+which removes it once that process is gone.
 
-Loading refuses what MovieLens never holds: a missing user or movie id, a missing rating, stars
-outside the variant's scale (:data:`WHOLE_STARS` for 100k and 1m, :data:`HALF_STARS` for the
-later sets), a (user, movie) pair rated twice, and a rating of a movie or user that the movie or
-user file lacks; the error names the offending lines of the ratings file (rows of a tfds split).
-The sizes are checked against :data:`EXPECTED_COUNTS`, the figures GroupLens publishes.
+Loading refuses what MovieLens never holds, naming the file and its lines (rows of a tfds
+split): a line cut short or with other fields than the file's (a file must end with a line
+break), an empty line, an id that is not a positive whole number, a movie or user id listed
+twice in the movies or users file, a missing rating or stars outside the variant's scale
+(:data:`WHOLE_STARS` for 100k and 1m, :data:`HALF_STARS` for the later sets), a time outside the
+variant's published period (:data:`RATING_PERIODS`), a (user, movie) pair rated twice, a rating
+of a movie or user that the movie or user file lacks, a CSV file whose first line is not its
+header (columns are taken by the header's names, in any order), and text in another encoding
+than GroupLens' (a UTF-8 copy of a latin-1 file is read as UTF-8; one converted twice, or a CSV
+file that is not UTF-8, is refused). The sizes are checked against :data:`EXPECTED_COUNTS`, the
+figures GroupLens publishes, and every set against :data:`MIN_RATINGS_PER_USER` (the check of
+completeness for latest-small, which publishes no fixed size).
 
 Columns of :func:`load_ratings` (tfds feature names, decoded):
 ``user_id`` (str), ``movie_id`` (str), ``movie_title`` (str), ``user_rating`` (float32),
@@ -50,12 +62,16 @@ its notebooks show that frame, and at 100,000 ratings memory is no concern.
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import io
 import os
 import pickle
+import re
+import secrets
+import socket
 import sys
-import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -100,6 +116,22 @@ EXPECTED_COUNTS = {
     "20m": {"ratings": 20_000_263, "users": 138_493, "rated_movies": 26_744, "movies": 27_278},
     "25m": {"ratings": 25_000_095, "users": 162_541, "rated_movies": 59_047, "movies": 62_423},
 }
+
+#: The days (UTC) each variant's ratings were made between, as GroupLens' READMEs give them
+#: (1m: users who joined in 2000, released February 2003; latest-small grows with each release,
+#: so its end is the day it is loaded). A time outside, with a day of slack for time zones, is
+#: refused: it is a damaged line (a truncated ``87995`` is 1970).
+RATING_PERIODS = {
+    "100k": ("1997-09-19", "1998-04-22"),
+    "1m": ("2000-01-01", "2003-02-28"),
+    "20m": ("1995-01-09", "2015-03-31"),
+    "25m": ("1995-01-09", "2019-11-21"),
+    "latest-small": ("1995-01-09", None),
+}
+#: Every MovieLens set holds only users with at least this many ratings (each README says so):
+#: a user with fewer means ratings are missing — the completeness check of the sets with no
+#: published size (latest-small), and a second one for the others.
+MIN_RATINGS_PER_USER = 20
 
 #: The variants loaded as compact frames unless ``compact=False`` is passed.
 COMPACT_BY_DEFAULT = ("1m", "20m", "25m")
@@ -149,9 +181,12 @@ def load_ratings(variant: str = "100k", source: str = "auto", path: str | None =
                  cache: bool = True, compact: bool | None = None) -> pd.DataFrame:
     """One row per rating, with movie and (100k, 1m) user features; see the module docstring.
 
-    ``source`` is ``"tfds"``, ``"grouplens"`` or ``"auto"`` (tfds when its data is prepared
-    locally, else a GroupLens folder — ``path``, or ``MOVIELENS_DIR`` when it holds the variant's
-    files — else a tfds download). ``compact`` defaults to ``variant in COMPACT_BY_DEFAULT``.
+    ``source`` is ``"tfds"``, ``"grouplens"`` or ``"auto"``. A folder named by the caller always
+    wins: ``path``, else ``MOVIELENS_DIR``, is read with ``"auto"`` and ``"grouplens"``, and one
+    that does not exist or lacks the variant's files is an error (never replaced by another
+    copy). It may be the extracted ``ml-<variant>`` folder or the folder holding it. Without
+    either, ``"auto"`` reads tfds' prepared data or downloads it, and ``"grouplens"`` says how
+    to name a folder. ``compact`` defaults to ``variant in COMPACT_BY_DEFAULT``.
     """
     return _load("ratings", variant, source, path, cache, compact)
 
@@ -159,27 +194,21 @@ def load_ratings(variant: str = "100k", source: str = "auto", path: str | None =
 def load_movies(variant: str = "100k", source: str = "auto", path: str | None = None,
                 cache: bool = True) -> pd.DataFrame:
     """One row per movie of the movies file (rated or not): ``movie_id``, ``movie_title``,
-    ``movie_genres``, sorted by id; plain dtypes at every size."""
+    ``movie_genres``, sorted by id; plain dtypes at every size. Sources as :func:`load_ratings`."""
     return _load("movies", variant, source, path, cache, None)
 
 
 def load_grouplens(path: str | os.PathLike | None = None, variant: str = "100k",
                    compact: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read an extracted GroupLens folder of ``variant``'s layout (:data:`GROUPLENS_FILES`) into
-    checked ``(ratings, movies)`` frames; the sizes are not checked here (see ``load_ratings``)."""
-    folder = _grouplens_folder(path, variant)
-    ratings_file = folder / GROUPLENS_FILES[variant][0]
-    try:
-        ratings, first_line = _read_rating_lines(ratings_file)
-        movies = _GROUPLENS_MOVIE_READERS[variant](folder)
-        users = _read_users_100k(folder / "u.user") if variant == "100k" else \
-            _read_users_1m(folder / "users.dat") if variant == "1m" else None
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
-        raise MovieLensDataError(f"{folder} holds unreadable GroupLens files ({reason}). "
-                                 f"Re-extract ml-{variant}.zip there.") from error
-    where = (str(ratings_file), "line", first_line)
-    return _assemble(ratings, movies, users, where, _stars(variant), compact), movies
+    """Read an extracted GroupLens folder of ``variant``'s layout (:data:`GROUPLENS_FILES`) —
+    ``path``, else ``MOVIELENS_DIR`` — into checked ``(ratings, movies)`` frames: every line's
+    fields, the published sizes (:data:`EXPECTED_COUNTS`) and, without them, completeness."""
+    _check_arguments(variant, compact=compact)
+    folder = _grouplens_folder(path, variant, "path=" if path is not None else "MOVIELENS_DIR")
+    ratings, movies, where = _read_grouplens(folder, variant, bool(compact))
+    _check_counts(variant, ratings, movies, str(folder))
+    _check_complete(ratings, *where)
+    return ratings, movies
 
 
 def tfds_data_dir() -> str:
@@ -190,6 +219,14 @@ def tfds_data_dir() -> str:
 def invalid_rating_rows(ratings: pd.DataFrame, stars=HALF_STARS) -> dict[str, np.ndarray]:
     """Boolean row masks of the ``user_rating`` values a ratings table must not hold, each keyed
     by what is wrong: missing (NaN, empty or not a number), or not one of ``stars``."""
+    if not isinstance(ratings, pd.DataFrame) or "user_rating" not in ratings:
+        raise ValueError("invalid_rating_rows needs a ratings DataFrame with a user_rating "
+                         f"column (as load_ratings gives), got {_describe(ratings)}")
+    try:
+        stars = tuple(float(star) for star in stars)
+    except (TypeError, ValueError):
+        raise ValueError(f"stars must be a sequence of star values such as data.WHOLE_STARS "
+                         f"or data.HALF_STARS, got {stars!r}") from None
     rating = pd.to_numeric(ratings["user_rating"], errors="coerce").to_numpy(dtype=float)
     missing = np.isnan(rating)
     return {
@@ -207,6 +244,8 @@ def memory_bytes(frame: pd.DataFrame) -> int:
     had its own copy: about 200 bytes a rating that are not there. An array that is a view (as
     NumPy unpickles arrays from a cache entry) is counted with the buffer it views, once.
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"memory_bytes measures a pandas DataFrame, got {_describe(frame)}")
     total = int(frame.memory_usage(deep=True, index=True).sum())
     for name in frame.columns:
         if frame[name].dtype == object:
@@ -265,58 +304,103 @@ _COMPACT_DTYPES = {  # movie_title: an object column sharing one string per movi
 
 def _load(kind: str, variant: str, source: str, path: str | None, cache: bool,
           compact: bool | None) -> pd.DataFrame:
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    if source not in ("auto", "tfds", "grouplens"):
-        raise ValueError(f"source must be 'auto', 'tfds' or 'grouplens', got {source!r}")
+    _check_arguments(variant, source, path, cache, compact)
     compact = variant in COMPACT_BY_DEFAULT if compact is None else bool(compact)
-    source = _resolve_source(variant, source, path)
-    origin = str(Path(path or os.environ.get("MOVIELENS_DIR", ""))) if source == "grouplens" \
-        else tfds_data_dir()
+    source, folder = _resolve_source(variant, source, path)
+    origin = str(folder) if source == "grouplens" else tfds_data_dir()
     if cache:
         frames = _read_cache(variant, source, origin, compact)
         if frames is not None:
             return frames[kind]
     if source == "grouplens":
-        ratings, movies = load_grouplens(origin, variant, compact)
+        ratings, movies, where = _read_grouplens(folder, variant, compact)
     else:
-        ratings, movies = _load_tfds(variant, compact)
-    _check_frames(variant, ratings, movies, compact)
+        ratings, movies, where = _load_tfds(variant, compact)
+    _check_frames(variant, ratings, movies, compact, origin)
+    _check_complete(ratings, *where)
     frames = {"ratings": ratings, "movies": movies}
     if cache:
         _write_cache(frames, variant, source, origin, compact)
     return frames[kind]
 
 
-def _resolve_source(variant: str, source: str, path: str | None) -> str:
-    if source != "auto":
-        return source
-    if _tfds_prepared(variant):
-        return "tfds"
-    if path or _has_grouplens_files(os.environ.get("MOVIELENS_DIR"), variant):
-        return "grouplens"
-    return "tfds"  # not prepared: tfds will try to download, with a clear error offline
+def _describe(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '…' if len(text) > 60 else text}"
 
 
-def _has_grouplens_files(folder: str | None, variant: str) -> bool:
-    return bool(folder) and all((Path(folder) / name).is_file()
-                                for name in GROUPLENS_FILES[variant])
+def _check_arguments(variant, source="auto", path=None, cache=True, compact=None) -> None:
+    """The loaders' arguments, refused with a message naming the argument and what it takes."""
+    if not isinstance(variant, str) or variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if not isinstance(source, str) or source not in ("auto", "tfds", "grouplens"):
+        raise ValueError(f"source must be 'auto', 'tfds' or 'grouplens', got {source!r}")
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a folder name (str or pathlib.Path) or None, got "
+                        f"{_describe(path)}")
+    if not isinstance(cache, (bool, np.bool_)):
+        raise TypeError(f"cache must be True or False, got {_describe(cache)}")
+    if compact is not None and not isinstance(compact, (bool, np.bool_)):
+        raise TypeError(f"compact must be True, False or None (the variant's default), got "
+                        f"{_describe(compact)}")
 
 
-def _grouplens_folder(path, variant: str) -> Path:
+def _resolve_source(variant: str, source: str, path) -> tuple[str, Path | None]:
+    """``("tfds", None)`` or ``("grouplens", folder)``. A folder the caller names wins: ``path``,
+    else ``MOVIELENS_DIR`` (unless ``source="tfds"``); it must hold the variant's files."""
+    if path is not None:
+        if source == "tfds":
+            raise ValueError(
+                f"path={os.fspath(path)!r} names a GroupLens folder, but source='tfds' reads "
+                "tfds' prepared data (TFDS_DATA_DIR): drop path=, or pass source='grouplens'.")
+        return "grouplens", _grouplens_folder(path, variant, "path=")
+    if source == "tfds":
+        return "tfds", None
+    if os.environ.get("MOVIELENS_DIR") or source == "grouplens":
+        return "grouplens", _grouplens_folder(None, variant, "MOVIELENS_DIR")
+    return "tfds", None
+
+
+def _grouplens_folder(path, variant: str, named_by: str = "path=") -> Path:
+    """The extracted ``ml-<variant>`` folder ``path`` (else ``MOVIELENS_DIR``) names — itself or
+    its ``ml-<variant>`` subfolder — or an error naming it and saying how to give one."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    folder = Path(path or os.environ.get("MOVIELENS_DIR", ""))
     files = ", ".join(GROUPLENS_FILES[variant])
-    if not str(path or os.environ.get("MOVIELENS_DIR", "")) or not folder.is_dir():
-        raise MovieLensDataError(
-            f"No GroupLens folder at {str(folder)!r}. Pass path= or set MOVIELENS_DIR to an "
-            f"extracted ml-{variant} folder (the one holding {files}).")
+    how = (f"Pass path= or set MOVIELENS_DIR to an extracted ml-{variant} folder (the one "
+           f"holding {files}) or to the folder that holds ml-{variant}/; ml-{variant}.zip is at "
+           f"https://{GROUPLENS_HOST}/datasets/movielens/.")
+    if path is None:
+        path, named_by = os.environ.get("MOVIELENS_DIR", ""), "MOVIELENS_DIR"
+        if not path:
+            raise MovieLensDataError(
+                f"No GroupLens folder was named for MovieLens {variant}: path= is not given "
+                f"and MOVIELENS_DIR is not set. {how}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a folder name (str or pathlib.Path), got "
+                        f"{_describe(path)}")
+    text = os.fsdecode(os.fspath(path))
+    if not text.strip():
+        raise MovieLensDataError(f"{named_by} is empty ({text!r}): it names no folder. {how}")
+    try:
+        folder = Path(text).expanduser()
+        exists = folder.exists()
+    except (OSError, ValueError, RuntimeError) as error:  # a NUL byte, a name too long, no home
+        raise MovieLensDataError(f"{named_by} {text!r} cannot name a folder ({error}). "
+                                 f"{how}") from None
+    if not exists:
+        raise MovieLensDataError(f"The GroupLens folder {folder} (named by {named_by}) does "
+                                 f"not exist. {how}")
+    if not folder.is_dir():
+        raise MovieLensDataError(f"{folder} (named by {named_by}) is a file, not a folder: "
+                                 f"name the folder that holds {files}.")
+    for candidate in (folder, folder / f"ml-{variant}"):
+        if all((candidate / name).is_file() for name in GROUPLENS_FILES[variant]):
+            return candidate
     missing = [name for name in GROUPLENS_FILES[variant] if not (folder / name).is_file()]
-    if missing:
-        raise MovieLensDataError(f"{folder} is not a GroupLens ml-{variant} folder: missing "
-                                 f"{', '.join(missing)}. Re-extract ml-{variant}.zip there.")
-    return folder
+    raise MovieLensDataError(f"{folder} is not a GroupLens ml-{variant} folder: missing "
+                             f"{', '.join(missing)} (the folder is named by {named_by}). "
+                             f"Re-extract ml-{variant}.zip there, or name another folder.")
 
 
 def _grouplens_reachable(timeout: float = 3.0) -> bool:
@@ -336,7 +420,7 @@ def _tfds_prepared(variant: str) -> bool:
 
 
 # --------------------------------------------------------------------------- tfds
-def _load_tfds(variant: str, compact: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _load_tfds(variant: str, compact: bool) -> tuple[pd.DataFrame, pd.DataFrame, tuple]:
     if not _tfds_prepared(variant) and not _grouplens_reachable():
         # tfds would retry the download for minutes before failing; say what to do at once.
         raise MovieLensDataError(_tfds_failure_message(
@@ -362,7 +446,7 @@ def _load_tfds(variant: str, compact: bool) -> tuple[pd.DataFrame, pd.DataFrame]
         ratings["user_gender"] = pd.Categorical.from_codes(
             ratings["user_gender"].to_numpy(bool).astype("int8"), categories=["F", "M"])
     where = (f"the tfds split movielens/{variant}-ratings in {tfds_data_dir()}", "row", 0)
-    return _assemble(ratings, movies, None, where, _stars(variant), compact), movies
+    return _assemble(ratings, movies, None, where, variant, compact), movies, where
 
 
 def _import_tfds():
@@ -439,80 +523,342 @@ def _tfds_failure_message(variant: str, error: Exception) -> str:
 
 
 # --------------------------------------------------------------------------- GroupLens files
+# Each reader checks what GroupLens guarantees of its file — every line complete with its
+# fields, ids positive whole numbers given once, values on their scale, the published encoding
+# — and names the file and the lines when that does not hold.
 _RATING_NAMES = ["user_id", "movie_id", "user_rating", "timestamp"]
+_CSV_RATING_HEADER = {"userId": "user_id", "movieId": "movie_id", "rating": "user_rating",
+                      "timestamp": "timestamp"}
+_CSV_MOVIE_HEADER = ("movieId", "title", "genres")
+_ID = re.compile(r"[1-9][0-9]{0,9}")  # MovieLens ids have at most 6 digits; int64 holds 10
+# "é" written as UTF-8 and read as latin-1 (or converted to UTF-8 twice) reads "Ã©".
+_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]")
+_WHOLE_NUMBER = re.compile(rb"\s*[+-]?[0-9]+\s*")
+
+
+def _read_grouplens(folder: Path, variant: str, compact: bool):
+    """Checked ``(ratings, movies, where)`` of a GroupLens folder (sizes are checked after)."""
+    ratings_file = folder / GROUPLENS_FILES[variant][0]
+    try:
+        ratings, first_line = _read_rating_lines(ratings_file)
+        movies = _GROUPLENS_MOVIE_READERS[variant](folder)
+        users = _read_users_100k(folder / "u.user") if variant == "100k" else \
+            _read_users_1m(folder / "users.dat") if variant == "1m" else None
+    except MovieLensDataError:
+        raise
+    except Exception as error:  # a failure the checks above did not foresee: still named
+        reason = (str(error).strip().splitlines() or [""])[0][:300]
+        raise MovieLensDataError(f"{folder} holds unreadable GroupLens files "
+                                 f"({type(error).__name__}: {reason}). Re-extract "
+                                 f"ml-{variant}.zip there.") from error
+    where = (str(ratings_file), "line", first_line)
+    return _assemble(ratings, movies, users, where, variant, compact), movies, where
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise MovieLensDataError(f"Cannot read {path} ({error.strerror or error}): check that "
+                                 "it is a readable file, or extract it again.") from None
+
+
+def _check_text(path: Path, head: bytes) -> None:
+    """Refuse a compressed or binary file (or UTF-16 text) before reading it as lines."""
+    if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ")):
+        raise MovieLensDataError(f"{path} is compressed (gzip, zip, bzip2 or xz), not the text "
+                                 "file GroupLens' zip holds: extract it.")
+    if b"\x00" in head:
+        raise MovieLensDataError(f"{path} is not a text file in GroupLens' encoding (it holds "
+                                 "NUL bytes: binary, or re-saved as UTF-16): extract it again.")
+
+
+def _truncated(path: Path, line: int, tail: str) -> MovieLensDataError:
+    tail = tail[-40:]
+    return MovieLensDataError(
+        f"{path} ends in the middle of line {line} ({tail!r} is not followed by a line "
+        "break): the file is truncated, as by an interrupted download or copy. Extract it again.")
+
+
+def _text_lines(path: Path, encoding: str) -> list[str]:
+    """The lines of a movies or users file, decoded; a file must end with a line break."""
+    raw = _read_bytes(path)
+    if not raw.strip():
+        raise MovieLensDataError(f"{path} is empty: extract it again.")
+    _check_text(path, raw)
+    text = _decode_latin1(path, raw) if encoding == "latin-1" else _decode_utf8(path, raw)
+    lines = text.split("\n")
+    if lines[-1]:
+        raise _truncated(path, len(lines), lines[-1])
+    return [line[:-1] if line.endswith("\r") else line for line in lines[:-1]]
+
+
+def _decode_latin1(path: Path, raw: bytes) -> str:
+    """A file GroupLens writes in latin-1 (ml-100k, ml-1m). Its accents are never valid UTF-8,
+    so a non-ASCII file that decodes as UTF-8 is a copy re-encoded to UTF-8 (as some mirrors
+    ship them): read as such, it gives the same text; read as latin-1 it would give mojibake."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+    for number, line in enumerate(text.split("\n"), 1):
+        if _MOJIBAKE.search(line):
+            raise MovieLensDataError(
+                f"{path} line {number} holds mojibake ({line.strip()[:80]!r}): this copy was "
+                "converted to UTF-8 twice. GroupLens ships the file in latin-1: extract it again.")
+    return text
+
+
+def _decode_utf8(path: Path, raw: bytes) -> str:
+    """A file GroupLens writes in UTF-8 (the CSV sets); another encoding is refused by line."""
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise MovieLensDataError(
+            f"{path} line {line} is not UTF-8 (byte {raw[error.start]:#04x}): GroupLens writes "
+            "this file in UTF-8, so the copy was re-encoded (e.g. to latin-1 or Windows-1252). "
+            "Extract it again.") from None
+
+
+def _refuse_numbers(numbers, what: str, where: str, unit: str = "line") -> None:
+    numbers = list(numbers)
+    if numbers:
+        shown = ", ".join(map(str, numbers[:10])) + (" …" if len(numbers) > 10 else "")
+        raise MovieLensDataError(
+            f"{where} has {what} on {len(numbers)} {unit}(s): {shown}. The data is corrupt "
+            "or was edited: extract or prepare it again.")
+
+
+def _fields(path: Path, lines: list[str], separator: str, names: tuple,
+            first: int = 1) -> list[list[str]]:
+    """Each line split into exactly ``names``; the lines that are not, refused by number."""
+    rows = [line.split(separator) for line in lines]
+    _refuse_numbers((number for number, row in enumerate(rows, first) if len(row) != len(names)),
+                    f"lines that are not the {len(names)} fields {separator.join(names)}",
+                    str(path))
+    return rows
+
+
+def _check_ids(path: Path, ids: list[str], what: str, first: int = 1) -> None:
+    """Ids of a movies or users file: positive whole numbers, each on one line only."""
+    _refuse_numbers((number for number, value in enumerate(ids, first)
+                     if not _ID.fullmatch(value)),
+                    f"a {what} id that is not a positive whole number", str(path))
+    lines = pd.Series(np.arange(first, first + len(ids)), index=list(ids))
+    repeated = lines[lines.index.duplicated(keep=False)]
+    if len(repeated):
+        examples = [f"{value!r} on lines {', '.join(map(str, numbers.tolist()))}"
+                    for value, numbers in repeated.groupby(level=0, sort=False)][:5]
+        raise MovieLensDataError(
+            f"{path} gives {repeated.index.nunique()} {what} id(s) on more than one line: "
+            f"{'; '.join(examples)}. Each {what} is listed once: the file is corrupt or was "
+            "edited; extract it again.")
+
+
+def _check_titles(path: Path, titles: list[str], first: int = 1) -> None:
+    _refuse_numbers((number for number, title in enumerate(titles, first) if not title.strip()),
+                    "an empty movie title", str(path))
+
+
+def _ratings_header(path: Path) -> list[str]:
+    """ratings.csv's column names (its first line), in file order, as the frame names them."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(1_000)
+    except OSError as error:
+        raise MovieLensDataError(f"Cannot read {path} ({error.strerror or error}): check that "
+                                 "it is a readable file, or extract it again.") from None
+    names = first.decode("utf-8", "replace").removeprefix("\ufeff").strip().split(",")
+    if sorted(names) != sorted(_CSV_RATING_HEADER):
+        raise MovieLensDataError(
+            f"{path} line 1 is not the header naming the columns {','.join(_CSV_RATING_HEADER)} "
+            f"(in any order); it reads {first.decode('utf-8', 'replace').strip()[:80]!r}. The "
+            "header is missing or damaged (without it the first rating would be lost or columns "
+            "swapped): extract the file again.")
+    return [_CSV_RATING_HEADER[name] for name in names]
+
+
+def _last_byte(path: Path, raw: bytes | None) -> bytes:
+    if raw is not None:
+        return raw[-1:]
+    with open(path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return b""
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+def _last_line(path: Path, raw: bytes | None) -> tuple[int, str]:
+    """The number and text of a file's last line (read in chunks: only when it is needed)."""
+    if raw is not None:
+        return raw.count(b"\n") + 1, raw[raw.rfind(b"\n") + 1:].decode("latin-1")
+    count, tail = 0, b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 24), b""):
+            count += chunk.count(b"\n")
+            tail = (tail + chunk)[-200:]
+    return count + 1, tail[tail.rfind(b"\n") + 1:].decode("latin-1")
 
 
 def _read_rating_lines(path: Path) -> tuple[pd.DataFrame, int]:
     """``user_id, movie_id, user_rating, timestamp`` of a ratings file, and the line number of
     its first rating. Ids and stars are read as text into categoricals (exact text, little
-    memory at 25M rows); unreadable stars become NaN, which the value checks report by line."""
+    memory at 25M rows); unreadable stars become NaN, which the value checks report by line.
+    ratings.csv's columns are taken by their header's names, in any order."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     text = pa.dictionary(pa.int32(), pa.string())
     header = path.suffix == ".csv"  # ratings.csv: userId,movieId,rating,timestamp
+    names = _ratings_header(path) if header else _RATING_NAMES
+    raw = None
     if path.suffix == ".dat":  # "::"-separated, which pyarrow cannot split on: one pass to \t
-        source = io.BytesIO(path.read_bytes().decode("latin-1").replace("::", "\t").encode())
+        raw = _read_bytes(path).decode("latin-1").replace("::", "\t").encode()
+        source = io.BytesIO(raw)
     else:
         source = str(path)
     try:
+        if raw is None:
+            with open(path, "rb") as handle:
+                _check_text(path, handle.read(1 << 16))
+        else:
+            _check_text(path, raw[:1 << 16])
+        last = _last_byte(path, raw)
+    except OSError as error:
+        raise MovieLensDataError(f"Cannot read {path} ({error.strerror or error}): check that "
+                                 "it is a readable file, or extract it again.") from None
+    if not last:
+        raise MovieLensDataError(f"{path} is empty: extract it again.")
+    if last != b"\n":
+        raise _truncated(path, *_last_line(path, raw))
+    delimiter = "," if header else "\t"
+    try:
         table = pa_csv.read_csv(
             source,
-            read_options=pa_csv.ReadOptions(column_names=_RATING_NAMES,
-                                            skip_rows=1 if header else 0),
-            parse_options=pa_csv.ParseOptions(delimiter="," if header else "\t",
-                                              quote_char=False),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1 if header else 0),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char=False,
+                                              ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
                 column_types={"user_id": text, "movie_id": text, "user_rating": text,
                               "timestamp": pa.int64()},
                 strings_can_be_null=True))
     except pa.ArrowInvalid as error:
-        raise ValueError(f"{path.name}: {error}") from None
-    ratings = table.to_pandas()
+        raise _unreadable_rating_lines(path, raw, delimiter, 2 if header else 1, error) from None
+    except OSError as error:
+        raise MovieLensDataError(f"Cannot read {path} ({error.strerror or error}): check that "
+                                 "it is a readable file, or extract it again.") from None
+    if table.num_rows == 0:
+        raise MovieLensDataError(f"{path} holds no ratings: extract it again.")
+    first = 2 if header else 1
+    if table.column("timestamp").null_count:  # an empty line has no field at all
+        null = {name: table.column(name).is_null().to_numpy(zero_copy_only=False)
+                for name in names}
+        empty = np.logical_and.reduce(list(null.values()))
+        _refuse_numbers(np.flatnonzero(empty) + first, "an empty line", str(path))
+        _refuse_numbers(np.flatnonzero(null["timestamp"]) + first, "no timestamp", str(path))
+    ratings = table.to_pandas()[_RATING_NAMES]
     stars = ratings["user_rating"].array
     values = pd.to_numeric(pd.Series(stars.categories), errors="coerce").to_numpy(float)
     ratings["user_rating"] = np.append(values, np.nan)[stars.codes]  # code -1: no rating
-    return ratings, 2 if header else 1
+    ratings["timestamp"] = ratings["timestamp"].astype("int64")
+    return ratings, first
+
+
+def _unreadable_rating_lines(path: Path, raw: bytes | None, delimiter: str, first: int,
+                             error: Exception) -> MovieLensDataError:
+    """What pyarrow could not parse, found line by line (only when parsing failed)."""
+    separator = delimiter.encode()
+    found = []
+    with contextlib.ExitStack() as stack:
+        lines = io.BytesIO(raw) if raw is not None else stack.enter_context(open(path, "rb"))
+        for number, line in enumerate(lines, 1):
+            if number < first:
+                continue
+            fields = line.rstrip(b"\r\n").split(separator)
+            if len(fields) != 4:
+                reason = f"{len(fields)} field(s), not 4 (user, movie, rating, timestamp)"
+            elif fields[3].strip() and (not _WHOLE_NUMBER.fullmatch(fields[3])
+                                        or len(fields[3].strip().lstrip(b"+-")) > 18):
+                reason = (f"the timestamp {fields[3][:24].decode('latin-1')!r}, not whole "
+                          "seconds of at most 18 digits")
+            else:
+                try:
+                    line.decode("utf-8")
+                    continue
+                except UnicodeDecodeError:
+                    reason = "bytes that are not UTF-8"
+            found.append(f"line {number} ({reason})")
+            if len(found) == 5:
+                break
+    if not found:
+        found = [str(error).strip().splitlines()[0][:200]]
+    return MovieLensDataError(f"{path} has unreadable lines: {'; '.join(found)}. The data is "
+                              "corrupt or was edited: extract it again.")
 
 
 def _read_movies_100k(folder: Path) -> pd.DataFrame:
-    items = pd.read_csv(folder / "u.item", sep="|", header=None, encoding="latin-1", dtype=str)
-    if items.shape[1] != 5 + len(_GROUPLENS_GENRE_LABELS):
-        raise ValueError(f"u.item has {items.shape[1]} columns, expected 24")
-    flags = items.iloc[:, 5:].astype(int).to_numpy()
+    """u.item: ``id|title|release date|video release date|IMDb URL|19 genre flags``, latin-1."""
+    path = folder / "u.item"
+    rows = _fields(path, _text_lines(path, "latin-1"), "|",
+                   ("movie id", "title", "release date", "video release date", "IMDb URL",
+                    *(["genre flag"] * len(_GROUPLENS_GENRE_LABELS))))
+    _check_ids(path, [row[0] for row in rows], "movie")
+    _check_titles(path, [row[1] for row in rows])
+    flags = np.asarray([row[5:] for row in rows], dtype=object)
+    _refuse_numbers(np.flatnonzero(~np.isin(flags, ["0", "1"]).all(axis=1)) + 1,
+                    "genre flags other than 0 or 1", str(path))
     labels = np.asarray(_GROUPLENS_GENRE_LABELS)
     return _movies_table(pd.DataFrame({
-        "movie_id": items[0],
-        "movie_title": items[1],
-        "movie_genres": [np.sort(labels[row.astype(bool)]) for row in flags],
+        "movie_id": [row[0] for row in rows],
+        "movie_title": [row[1] for row in rows],
+        "movie_genres": [np.sort(labels[row == "1"]) for row in flags],
     }))
 
 
 def _read_movies_1m(folder: Path) -> pd.DataFrame:
-    movie_id, title, genres = zip(*_dat_rows(folder / "movies.dat", ("id", "title", "genres")))
-    return _movies_with_genre_names(movie_id, title, genres, "movies.dat", first=1)
-
-
-def _dat_rows(path: Path, fields: tuple) -> list[list[str]]:
-    """The ``::``-separated rows of a latin-1 ml-1m file, each with exactly ``fields``."""
-    rows = path.read_text(encoding="latin-1").splitlines()
-    bad = [number for number, row in enumerate(rows, 1) if row.count("::") != len(fields) - 1]
-    if bad:
-        raise ValueError(f"{path.name} lines {bad[:10]} do not hold {'::'.join(fields)}")
-    return [row.split("::") for row in rows]
+    path = folder / "movies.dat"
+    rows = _fields(path, _text_lines(path, "latin-1"), "::", ("MovieID", "Title", "Genres"))
+    movie_id, title, genres = (list(column) for column in zip(*rows))
+    _check_ids(path, movie_id, "movie")
+    _check_titles(path, title)
+    return _movies_with_genre_names(movie_id, title, genres, path, first=1)
 
 
 def _read_movies_csv(folder: Path) -> pd.DataFrame:
-    movies = pd.read_csv(folder / "movies.csv", dtype=str, keep_default_na=False,
-                         encoding="utf-8")
-    missing = {"movieId", "title", "genres"} - set(movies.columns)
-    if missing:
-        raise ValueError(f"movies.csv lacks the column(s) {sorted(missing)}")
-    return _movies_with_genre_names(movies["movieId"], movies["title"], movies["genres"],
-                                    "movies.csv", first=2)
+    """movies.csv: ``movieId,title,genres`` (header by name, in any order), quoted CSV, UTF-8."""
+    path = folder / "movies.csv"
+    lines = _text_lines(path, "utf-8")
+    rows = [_csv_fields(line) for line in lines]  # a line each: numbers stay line numbers
+    header = rows[0] if rows else []
+    if sorted(header) != sorted(_CSV_MOVIE_HEADER):
+        raise MovieLensDataError(
+            f"{path} line 1 is not the header naming the columns {','.join(_CSV_MOVIE_HEADER)} "
+            f"(in any order); it reads {lines[0][:80]!r}. The header is missing or damaged: "
+            "extract the file again.")
+    rows = rows[1:]
+    _refuse_numbers((number for number, row in enumerate(rows, 2) if len(row) != 3),
+                    "lines that are not the 3 fields " + ",".join(header), str(path))
+    column = {name: [row[index] for row in rows] for index, name in enumerate(header)}
+    _check_ids(path, column["movieId"], "movie", first=2)
+    _check_titles(path, column["title"], first=2)
+    return _movies_with_genre_names(column["movieId"], column["title"], column["genres"], path,
+                                    first=2)
 
 
-def _movies_with_genre_names(movie_id, title, genres, name: str, first: int) -> pd.DataFrame:
+def _csv_fields(line: str) -> list[str]:
+    """The fields of one CSV line (quoted fields allowed, as leniently as pandas reads them);
+    [] when it cannot be read (a NUL byte)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return []
+
+
+def _movies_with_genre_names(movie_id, title, genres, path: Path, first: int) -> pd.DataFrame:
     """Genres written as ``Action|Comedy`` → tfds labels, in file order (as tfds keeps them)."""
     labels, unknown = [], []
     for number, text in enumerate(genres, first):
@@ -520,8 +866,10 @@ def _movies_with_genre_names(movie_id, title, genres, name: str, first: int) -> 
         unknown += [(number, genre) for genre in names if genre not in _GENRE_LABELS]
         labels.append(np.asarray([_GENRE_LABELS.get(genre, -1) for genre in names], "int64"))
     if unknown:
-        raise ValueError(f"{name} names genres tfds does not know, e.g. "
-                         f"{', '.join(f'{genre!r} on line {n}' for n, genre in unknown[:5])}")
+        raise MovieLensDataError(
+            f"{path} names genres tfds does not know, e.g. "
+            f"{', '.join(f'{genre!r} on line {n}' for n, genre in unknown[:5])}. The file is "
+            "corrupt or was edited: extract it again.")
     column = np.empty(len(labels), dtype=object)
     column[:] = labels
     return _movies_table(pd.DataFrame({"movie_id": list(movie_id), "movie_title": list(title),
@@ -534,33 +882,43 @@ _GROUPLENS_MOVIE_READERS = {"100k": _read_movies_100k, "1m": _read_movies_1m,
 
 
 def _read_users_100k(path: Path) -> pd.DataFrame:
-    users = pd.read_csv(path, sep="|", header=None, dtype=str,
-                        names=["user_id", "raw_user_age", "user_gender",
-                               "user_occupation_text", "user_zip_code"])
-    users["raw_user_age"] = users["raw_user_age"].astype("int64")
+    """u.user: ``id|age|gender|occupation|zip code``."""
+    rows = _fields(path, _text_lines(path, "latin-1"), "|",
+                   ("user id", "age", "gender", "occupation", "zip code"))
+    users = pd.DataFrame(rows, columns=["user_id", "raw_user_age", "user_gender",
+                                        "user_occupation_text", "user_zip_code"], dtype=str)
+    _check_ids(path, users["user_id"].tolist(), "user")
+    age = pd.to_numeric(users["raw_user_age"].where(
+        users["raw_user_age"].str.fullmatch(r"[0-9]+")), errors="coerce")
+    _refuse_numbers(np.flatnonzero(~age.between(1, 120)) + 1,
+                    "an age that is not a whole number of years from 1 to 120", str(path))
+    _refuse_numbers(np.flatnonzero(~users["user_gender"].isin(["M", "F"])) + 1,
+                    "a gender other than M or F", str(path))
+    users["raw_user_age"] = age.astype("int64")
     bucket_index = np.searchsorted(_AGE_BUCKETS, users["raw_user_age"], side="right") - 1
     users["bucketized_user_age"] = np.asarray(_AGE_BUCKETS)[np.clip(bucket_index, 0, None)]
-    users["user_occupation_label"] = users["user_occupation_text"].map(_OCCUPATION_LABELS)
-    if users["user_occupation_label"].isna().any():
-        unknown = sorted(users.loc[users["user_occupation_label"].isna(),
-                                   "user_occupation_text"].unique())
-        raise ValueError(f"unknown occupations in u.user: {unknown}")
-    users["user_occupation_label"] = users["user_occupation_label"].astype("int64")
+    label = users["user_occupation_text"].map(_OCCUPATION_LABELS)
+    _refuse_numbers(np.flatnonzero(label.isna()) + 1, "an occupation the MovieLens 100k list "
+                    f"({', '.join(sorted(_OCCUPATION_LABELS))}) does not hold", str(path))
+    users["user_occupation_label"] = label.astype("int64")
     return users
 
 
 def _read_users_1m(path: Path) -> pd.DataFrame:
     """users.dat: ``UserID::Gender::Age::Occupation::Zip-code``, coded as tfds codes it."""
-    users = pd.DataFrame(_dat_rows(path, ("id", "gender", "age", "occupation", "zip")),
-                         columns=["user_id", "user_gender", "age", "occupation",
-                                  "user_zip_code"], dtype=str)
-    age = pd.to_numeric(users["age"], errors="coerce")
-    occupation = pd.to_numeric(users["occupation"], errors="coerce")
+    rows = _fields(path, _text_lines(path, "latin-1"), "::",
+                   ("UserID", "Gender", "Age", "Occupation", "Zip-code"))
+    users = pd.DataFrame(rows, columns=["user_id", "user_gender", "age", "occupation",
+                                        "user_zip_code"], dtype=str)
+    _check_ids(path, users["user_id"].tolist(), "user")
+    age = pd.to_numeric(users["age"].where(users["age"].str.fullmatch(r"[0-9]+")),
+                        errors="coerce")
+    occupation = pd.to_numeric(users["occupation"].where(
+        users["occupation"].str.fullmatch(r"[0-9]+")), errors="coerce")
     bad = ~users["user_gender"].isin(["M", "F"]) | ~age.isin(_AGE_BUCKETS) \
         | ~occupation.isin(range(len(_OCCUPATIONS_1M)))
-    if bad.any():
-        raise ValueError(f"users.dat lines {(np.flatnonzero(bad)[:10] + 1).tolist()} do not hold "
-                         f"id::M or F::age bucket {_AGE_BUCKETS}::occupation 0-20::zip")
+    _refuse_numbers(np.flatnonzero(bad) + 1, "lines that do not hold id::M or F::age bucket "
+                    f"{_AGE_BUCKETS}::occupation 0-20::zip", str(path))
     text = np.asarray(_OCCUPATIONS_1M, dtype=object)[occupation.to_numpy("int64")]
     label = [OCCUPATIONS.index("student" if job in _STUDENTS_1M else job) for job in text]
     return pd.DataFrame({
@@ -578,13 +936,24 @@ def _stars(variant: str) -> tuple:
     return WHOLE_STARS if variant in _WHOLE_STAR_VARIANTS else HALF_STARS
 
 
+def _period(variant: str) -> tuple[int, int, str]:
+    """Seconds bounding ``variant``'s rating times: its published period, a day of slack either
+    side for time zones; and the period as text."""
+    start, end = RATING_PERIODS[variant]
+    end_time = pd.Timestamp(end, tz="UTC") if end else pd.Timestamp.now(tz="UTC").normalize()
+    day = 86_400
+    return (int(pd.Timestamp(start, tz="UTC").timestamp()) - day,
+            int(end_time.timestamp()) + 2 * day,
+            f"{start} to {end or 'today'}")
+
+
 # --------------------------------------------------------------------------- assembly
 def _assemble(ratings: pd.DataFrame, movies: pd.DataFrame, users: pd.DataFrame | None,
-              where: tuple, stars, compact: bool) -> pd.DataFrame:
+              where: tuple, variant: str, compact: bool) -> pd.DataFrame:
     """The ratings frame: ``ratings`` (ids, stars, timestamp and, from tfds, user features)
     checked, joined by id with the movies and ``users`` tables, in the schema's column order and
     dtypes (plain or compact). ``where`` = (what the rows are, "line" or "row", first number)."""
-    _check_rating_values(ratings, stars, *where)
+    _check_rating_values(ratings, variant, *where)
     columns = {name: ratings[name] for name in ("user_id", "movie_id", "user_rating",
                                                  "timestamp")}
     tables = [(movies, "movie_id", "movies missing from the movies file")]
@@ -655,29 +1024,56 @@ def _narrow(column: pd.Series, dtype: str) -> np.ndarray:
     return values.astype(dtype)
 
 
-def _check_rating_values(ratings: pd.DataFrame, stars, where: str, unit: str = "line",
+def _check_rating_values(ratings: pd.DataFrame, variant: str, where: str, unit: str = "line",
                          first: int = 1) -> None:
-    """Refuse a missing id, a missing rating, stars off the scale and a (user, movie) pair
-    rated twice, naming the offending lines (numbered from ``first``): bad data stops here,
-    not as a wrong metric."""
+    """Refuse a missing or malformed id, a missing rating, stars off the variant's scale, a
+    time outside the variant's published period and a (user, movie) pair rated twice, naming
+    the offending lines (numbered from ``first``): bad data stops here, not as a wrong metric."""
     missing_id = (ratings["user_id"].isna() | ratings["movie_id"].isna()).to_numpy()
-    repeats = ratings.duplicated(["user_id", "movie_id"]).to_numpy()  # all copies but the first
-    problems = {"a missing user or movie id": missing_id, **invalid_rating_rows(ratings, stars),
-                "a repeated (user, movie) pair": repeats & ~missing_id}
-    for what, bad in problems.items():
+    _refuse(missing_id, "a missing user or movie id", where, unit, first)
+    for key, what in (("user_id", "user"), ("movie_id", "movie")):
+        column = ratings[key]
+        distinct = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) \
+            else pd.unique(column.dropna())
+        malformed = [value for value in distinct
+                     if not isinstance(value, str) or not _ID.fullmatch(value)]
+        if malformed:
+            _refuse(column.isin(malformed).to_numpy(), f"a {what} id that is not a positive "
+                    f"whole number (e.g. {malformed[0]!r})", where, unit, first)
+    for what, bad in invalid_rating_rows(ratings, _stars(variant)).items():
         _refuse(bad, what, where, unit, first)
+    low, high, period = _period(variant)
+    timestamp = pd.to_numeric(ratings["timestamp"], errors="coerce").to_numpy(dtype=float)
+    outside = ~((timestamp >= low) & (timestamp <= high))
+    if outside.any():
+        example = timestamp[np.flatnonzero(outside)[0]]
+        shown = pd.Timestamp(int(example), unit="s", tz="UTC").strftime("%Y-%m-%d") \
+            if np.isfinite(example) and abs(example) < 1e11 else "no date"
+        _refuse(outside, f"a time outside {period}, when MovieLens {variant}'s ratings were "
+                f"made (e.g. {example:.0f} = {shown})", where, unit, first)
+    repeats = ratings.duplicated(["user_id", "movie_id"]).to_numpy()  # all copies but the first
+    _refuse(repeats, "a repeated (user, movie) pair", where, unit, first)
+
+
+def _check_complete(ratings: pd.DataFrame, where: str, unit: str = "line",
+                    first: int = 1) -> None:
+    """Every MovieLens user rated at least :data:`MIN_RATINGS_PER_USER` movies: fewer means a
+    file cut short (the check of completeness where no size is published)."""
+    counts = ratings["user_id"].value_counts(sort=False)
+    few = counts[(counts > 0) & (counts < MIN_RATINGS_PER_USER)]
+    if len(few):
+        _refuse(ratings["user_id"].isin(few.index).to_numpy(),
+                f"the ratings of {len(few)} user(s) with fewer than {MIN_RATINGS_PER_USER} "
+                f"(user {few.index[0]!r} has {few.iloc[0]}; every MovieLens user rated at "
+                f"least {MIN_RATINGS_PER_USER} movies: ratings are missing)", where, unit, first)
 
 
 def _refuse(bad: np.ndarray, what: str, where: str, unit: str, first: int) -> None:
     if bad.any():
-        numbers = np.flatnonzero(bad) + first
-        shown = ", ".join(map(str, numbers[:10])) + (" …" if len(numbers) > 10 else "")
-        raise MovieLensDataError(
-            f"{where} has {what} on {len(numbers)} {unit}(s): {shown}. The data is corrupt "
-            "or was edited: extract or prepare it again.")
+        _refuse_numbers(np.flatnonzero(bad) + first, what, where, unit)
 
 
-def _check_frames(variant: str, ratings, movies, compact: bool) -> None:
+def _check_frames(variant: str, ratings, movies, compact: bool, origin: str = "") -> None:
     """Schema and sizes, of freshly loaded frames and of cache hits alike."""
     for kind, frame in (("ratings", ratings), ("movies", movies)):
         columns = _REQUIRED_COLUMNS[kind]
@@ -691,10 +1087,11 @@ def _check_frames(variant: str, ratings, movies, compact: bool) -> None:
     if wrong:
         raise MovieLensDataError(f"the {'compact' if compact else 'plain'} ratings table's "
                                  f"{', '.join(wrong)}")
-    _check_counts(variant, ratings, movies)
+    _check_counts(variant, ratings, movies, origin)
 
 
-def _check_counts(variant: str, ratings: pd.DataFrame, movies: pd.DataFrame) -> None:
+def _check_counts(variant: str, ratings: pd.DataFrame, movies: pd.DataFrame,
+                  origin: str = "") -> None:
     """The sizes named in ``EXPECTED_COUNTS[variant]`` (any subset of its four keys)."""
     expected = EXPECTED_COUNTS.get(variant)
     if expected is None:
@@ -704,8 +1101,9 @@ def _check_counts(variant: str, ratings: pd.DataFrame, movies: pd.DataFrame) -> 
     found = {name: counters[name]() for name in expected}
     if found != expected:
         raise MovieLensDataError(
-            f"MovieLens {variant} should have {expected}, but the data loaded has {found}. "
-            "The data folder is incomplete or corrupt: prepare or extract it again.")
+            f"MovieLens {variant} should have {expected}, but the data loaded"
+            f"{f' from {origin}' if origin else ''} has {found}. The data folder is incomplete "
+            "or corrupt: prepare or extract it again.")
 
 
 # --------------------------------------------------------------------------- cache
@@ -752,6 +1150,8 @@ def _read_cache(variant: str, source: str, origin: str, compact: bool) -> dict |
     """The cached frames of the current source files, or None. An entry that is unreadable,
     altered, or wrong in schema or counts is deleted with a warning naming it (the caller then
     rebuilds it), instead of being returned or failing on every later call."""
+    if _cache_dir().is_dir():
+        _remove_stale_temporaries(_cache_dir())
     fingerprint = _source_fingerprint(variant, source, origin)
     path = _cache_path(variant, source, origin, fingerprint, compact)
     if not path.is_file():
@@ -774,6 +1174,49 @@ def _read_cache(variant: str, source: str, origin: str, compact: bool) -> dict |
         return None
 
 
+# Cache entries are written aside under a name that proves whose they are — a fixed prefix,
+# the host and the writer's process id — and renamed into place. A writer killed mid-write
+# (SIGKILL, a power cut) leaves its temporary behind; the next load deletes it once that process
+# is gone. Any other failure (Ctrl-C included) deletes it at once.
+_TEMPORARY_PREFIX = ".movierec-writing-"
+_LEGACY_TEMPORARY = re.compile(r"tmp[a-z0-9_]{8}\.tmp")  # mkstemp's, the former naming
+
+
+def _temporary_path(folder: Path) -> Path:
+    return folder / (f"{_TEMPORARY_PREFIX}{socket.gethostname()}-{os.getpid()}-"
+                     f"{secrets.token_hex(4)}.tmp")
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would terminate it there: never claim it is gone
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        return True
+    return True
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Delete the temporaries of cache writers that are gone: this host's by name with a
+    process id that no longer runs, and the previous naming's untouched for an hour."""
+    host = socket.gethostname()
+    with contextlib.suppress(OSError):
+        for file in folder.glob(f"{_TEMPORARY_PREFIX}*.tmp"):
+            writer = file.name[len(_TEMPORARY_PREFIX):-len(".tmp")].rsplit("-", 2)
+            if len(writer) == 3 and writer[0] == host and writer[1].isdigit() \
+                    and not _process_alive(int(writer[1])):
+                with contextlib.suppress(OSError):
+                    file.unlink(missing_ok=True)
+        for file in folder.glob("tmp*.tmp"):
+            with contextlib.suppress(OSError):
+                if _LEGACY_TEMPORARY.fullmatch(file.name) \
+                        and file.stat().st_mtime < time.time() - 3600:
+                    file.unlink(missing_ok=True)
+
+
 def _write_cache(frames: dict, variant: str, source: str, origin: str, compact: bool) -> None:
     # Fingerprinted after loading: tfds may just have downloaded the files.
     fingerprint = _source_fingerprint(variant, source, origin)
@@ -782,18 +1225,23 @@ def _write_cache(frames: dict, variant: str, source: str, origin: str, compact: 
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(path.parent)
         # Written aside, then renamed into place (atomic): a loader starting meanwhile finds the
         # previous entry or none, never half a file.
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        temporary = _temporary_path(path.parent)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as file:
             file.write(_cache_header(fingerprint, payload) + b"\n")
             file.write(payload)
         os.replace(temporary, path)
+        temporary = None
         for stale in path.parent.glob(f"{path.name.rsplit('-', 1)[0]}-*.pkl"):  # older contents
             if stale != path:
                 stale.unlink(missing_ok=True)
-    except OSError:
-        # A read-only home only costs speed: the next call reloads from source.
-        with contextlib.suppress(OSError):
-            if temporary:
-                Path(temporary).unlink(missing_ok=True)
+    except BaseException as error:  # Ctrl-C and every other failure: no temporary left behind
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+        if not isinstance(error, OSError):
+            raise
+        # An OSError (a read-only home, a full disk) only costs speed: the next call reloads.

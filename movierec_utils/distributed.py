@@ -26,6 +26,14 @@ named in TF_CONFIG.
 
 Nothing here imports TensorFlow at import time: a strategy (and logical devices) must be set up
 before TensorFlow's runtime starts, which ``movierec_utils.tfenv`` does on import.
+
+Failing clearly: ``TF_CONFIG`` is checked before TensorFlow sees it (:func:`parse_tf_config`:
+malformed JSON, a missing ``cluster`` or ``task``, wrong types, an index outside the cluster, an
+address that is not ``host:port`` — each a :class:`TFConfigError` saying what is wrong and what
+is expected). A worker waits at most ``--peer-timeout`` seconds (default 120) for the cluster to
+form, then exits naming the peers it could not reach; SIGINT (Ctrl-C) and SIGTERM stop it at
+once, even while TensorFlow waits inside C++ (the command trains in a child process that its
+parent watches; see :func:`supervise`).
 """
 from __future__ import annotations
 
@@ -33,6 +41,10 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
+import socket
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -170,12 +182,189 @@ def _replica_slices(context, setup: Setup, user_ids, targets, tf):
     return tf.data.Dataset.from_tensor_slices(features).batch(per_replica)
 
 
+EXAMPLE_TF_CONFIG = ('{"cluster": {"worker": ["127.0.0.1:23456", "127.0.0.1:23457"]}, '
+                     '"task": {"type": "worker", "index": 0}}')
+#: Roles MultiWorkerMirroredStrategy trains with (no parameter servers).
+ROLES = ("chief", "worker")
+
+
+class TFConfigError(ValueError):
+    """``TF_CONFIG`` is not a cluster description this module can train with."""
+
+
+def parse_tf_config(text: str) -> dict:
+    """The ``TF_CONFIG`` JSON as a dict, checked: ``{"cluster": {role: ["host:port", …]},
+    "task": {"type": role, "index": i}}`` with roles among :data:`ROLES`, and ``0 ≤ i <`` the
+    role's number of addresses. Anything else raises :class:`TFConfigError` naming the problem."""
+    def fail(problem: str):
+        raise TFConfigError(f"TF_CONFIG {problem}. Expected JSON like {EXAMPLE_TF_CONFIG} (one "
+                            "process per address, each with its own task index).")
+
+    if not isinstance(text, str) or not text.strip():
+        fail(f"is empty (got {text!r})")
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno} of "
+             f"{text!r}")
+    if not isinstance(config, dict):
+        fail(f"must be a JSON object, got a {type(config).__name__}: {config!r}")
+    for key in ("cluster", "task"):
+        if key not in config:
+            fail(f"has no {key!r} entry (it has {sorted(config)})")
+    cluster, task = config["cluster"], config["task"]
+    if not isinstance(cluster, dict) or not cluster:
+        fail(f"'cluster' must be a non-empty object mapping roles to address lists, got "
+             f"{cluster!r}")
+    for role, addresses in cluster.items():
+        if role not in ROLES:
+            fail(f"'cluster' has the role {role!r}; MultiWorkerMirroredStrategy trains with "
+                 f"{' and '.join(repr(r) for r in ROLES)} only")
+        if not isinstance(addresses, list) or not addresses:
+            fail(f"'cluster'['{role}'] must be a non-empty list of \"host:port\" strings, got "
+                 f"{addresses!r}")
+        for index, address in enumerate(addresses):
+            problem = _address_problem(address)
+            if problem:
+                fail(f"'cluster'['{role}'][{index}] is {address!r}: {problem}")
+    if not isinstance(task, dict):
+        fail(f"'task' must be an object like {{\"type\": \"worker\", \"index\": 0}}, got "
+             f"{task!r}")
+    for key in ("type", "index"):
+        if key not in task:
+            fail(f"'task' has no {key!r} (it has {sorted(task)})")
+    role, index = task["type"], task["index"]
+    if not isinstance(role, str) or role not in cluster:
+        fail(f"'task'['type'] is {role!r}, not a role of the cluster ({sorted(cluster)})")
+    if isinstance(index, bool) or not isinstance(index, int):
+        fail(f"'task'['index'] must be a whole number, got {index!r} "
+             f"({type(index).__name__})")
+    if not 0 <= index < len(cluster[role]):
+        fail(f"'task'['index'] is {index}, but the cluster has {len(cluster[role])} "
+             f"{role}(s): indices 0 to {len(cluster[role]) - 1}")
+    return config
+
+
+def _address_problem(address) -> str | None:
+    if not isinstance(address, str):
+        return f"not a string but a {type(address).__name__}"
+    host, colon, port = address.rpartition(":")
+    if not colon or not host:
+        return "not of the form host:port"
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        return f"its port {port!r} is not a number from 1 to 65535"
+    return None
+
+
+def peers(config: dict) -> list[tuple[str, int, str]]:
+    """``(role, index, address)`` of every other task of the cluster."""
+    me = (config["task"]["type"], config["task"]["index"])
+    return [(role, index, address) for role, addresses in config["cluster"].items()
+            for index, address in enumerate(addresses) if (role, index) != me]
+
+
+def unreachable(peer_list, seconds: float = 1.0) -> list[str]:
+    """Sentences naming the peers that refuse or do not answer a TCP connection now."""
+    missing = []
+    for role, index, address in peer_list:
+        host, _, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds):
+                pass
+        except OSError as error:
+            missing.append(f"{role} {index} at {address} ({error.strerror or error})")
+    return missing
+
+
+class PeerTimeoutError(RuntimeError):
+    """The cluster did not form within the peer timeout."""
+
+
+#: Environment variable naming the pipe a supervised training process reports "formed" on.
+_READY_FD = "MOVIEREC_DISTRIBUTED_READY_FD"
+
+
+def supervise(argv: list[str], peer_list=(), peer_timeout: float | None = None,
+              stream=None) -> int:
+    """Run this command's training in a child process and watch it; return its exit code.
+
+    While the cluster forms, TensorFlow blocks inside C++ holding Python's lock and replaces the
+    signal handlers, so a process cannot watch itself. This parent (no TensorFlow) can: on
+    SIGINT or SIGTERM it kills the child's process group, says what stopped the run and returns
+    128 + the signal number (130 for Ctrl-C, 143 for SIGTERM); with ``peer_timeout``, when the
+    child has not reported the strategy created within that many seconds, it kills the child
+    and returns 3, naming the peers of ``peer_list`` it cannot reach."""
+    import select
+    import subprocess
+
+    stream = stream or sys.stderr
+    received: list[int] = []
+    previous = {number: signal.signal(number, lambda number, frame: received.append(number))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    read_end, write_end = os.pipe()
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "movierec_utils.distributed", *argv],
+                                 env={**os.environ, _READY_FD: str(write_end)},
+                                 pass_fds=(write_end,), start_new_session=True)
+        os.close(write_end)
+        deadline = None if peer_timeout is None else time.monotonic() + peer_timeout
+        formed = False
+        while child.poll() is None:
+            if received:
+                _kill(child)
+                name = signal.Signals(received[0]).name
+                print(f"\nstopped by {name}: training interrupted, nothing written.",
+                      file=stream, flush=True)
+                return 128 + received[0]
+            try:
+                readable = select.select([read_end], [], [], 0.2)[0]
+            except InterruptedError:
+                continue
+            if readable and os.read(read_end, 16):
+                formed = True
+            if deadline is not None and not formed and time.monotonic() >= deadline:
+                _kill(child)
+                missing = unreachable(peer_list)
+                named = ("; ".join(missing) if missing else
+                         "every peer's port answers, but not every peer joined the cluster "
+                         "(is each started with its own task index?)")
+                print(f"\ngave up after {peer_timeout:g} s waiting for the cluster in "
+                      f"TF_CONFIG to form: not reachable: {named}. Start every worker listed "
+                      "in TF_CONFIG (each with its own task index) within --peer-timeout "
+                      "seconds, or check the addresses.", file=stream, flush=True)
+                return 3
+        return child.returncode
+    finally:
+        os.close(read_end)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _kill(child) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    child.wait()
+
+
+def _report_formed() -> None:
+    """In a supervised child: tell the parent the strategy exists (the cluster has formed)."""
+    fd = os.environ.pop(_READY_FD, None)
+    if fd is not None:
+        os.write(int(fd), b"formed")
+        os.close(int(fd))
+
+
 def make_strategy(logical_cpus: int = 0, collective_timeout: float = 60.0):
     """The strategy for this process, created before anything else starts TensorFlow's runtime:
-    ``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names a cluster, ``MirroredStrategy``
-    over ``logical_cpus`` logical CPU devices when that is ≥ 2, else ``None`` (no strategy)."""
+    ``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names a cluster (checked first with
+    :func:`parse_tf_config`), ``MirroredStrategy`` over ``logical_cpus`` logical CPU devices
+    when that is ≥ 2, else ``None`` (no strategy)."""
     if not os.environ.get("TF_CONFIG") and logical_cpus < 2:
         return None
+    if os.environ.get("TF_CONFIG"):
+        parse_tf_config(os.environ["TF_CONFIG"])
     import tensorflow as tf
 
     if os.environ.get("TF_CONFIG"):
@@ -271,15 +460,34 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the weights file")
     parser.add_argument("--logical-cpus", type=int, default=0,
                         help="without TF_CONFIG: MirroredStrategy over this many logical CPUs")
-    parser.add_argument("--collective-timeout", type=float, default=60.0)
+    parser.add_argument("--collective-timeout", type=float, default=60.0,
+                        help="seconds a step waits for a lost peer before failing")
+    parser.add_argument("--peer-timeout", type=float, default=120.0,
+                        help="seconds to wait for every worker of TF_CONFIG to join")
     for field in dataclasses.fields(Setup):
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default),
                             default=field.default)
     args = parser.parse_args(argv)
-    strategy = make_strategy(args.logical_cpus, args.collective_timeout)  # before TF starts
-    setup = Setup(**{field.name: getattr(args, field.name) for field in dataclasses.fields(Setup)})
+    for name in ("collective_timeout", "peer_timeout"):
+        value = getattr(args, name)
+        if not 0 < value < float("inf"):
+            parser.error(f"--{name.replace('_', '-')} must be a number of seconds > 0, got "
+                         f"{value}")
+    config = None
     if os.environ.get("TF_CONFIG"):
-        task = json.loads(os.environ["TF_CONFIG"])["task"]
+        try:
+            config = parse_tf_config(os.environ["TF_CONFIG"])
+        except TFConfigError as error:
+            parser.exit(2, f"{parser.prog}: error: {error}\n")
+    if _READY_FD not in os.environ:  # the command as typed: supervise a child that trains
+        raise SystemExit(supervise(list(sys.argv[1:] if argv is None else argv),
+                                   peers(config) if config else (),
+                                   args.peer_timeout if config else None))
+    strategy = make_strategy(args.logical_cpus, args.collective_timeout)  # before TF starts
+    _report_formed()
+    setup = Setup(**{field.name: getattr(args, field.name) for field in dataclasses.fields(Setup)})
+    if config:
+        task = config["task"]
         name = f"weights-{task['type']}{task['index']}.npz"
     else:
         name = f"weights-mirrored{args.logical_cpus}.npz" if strategy else "weights-single.npz"

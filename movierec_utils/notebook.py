@@ -29,12 +29,12 @@ def user_history(ratings: pd.DataFrame, user_id: str, n: int = 5) -> pd.DataFram
 NOT_ANSWERED = None
 
 
-def check(exercise: str, answer, *, expected=None, low=None, high=None, hint: str = "") -> bool:
+def check(exercise: str, answer, *, expected=None, low=None, high=None, hint: str = "") -> None:
     """The check cell of an exercise: the student stores an answer in a variable that starts as
     ``None`` and runs ``check("2", answer_2, low=…, high=…, hint="…")``.
 
-    ``None`` (not answered yet) prints the hint and returns False, so the committed notebook runs
-    top to bottom; a right answer prints so and returns True; a wrong one raises AssertionError
+    ``None`` (not answered yet) prints the hint, so the committed notebook runs top to bottom;
+    a right answer prints so; a wrong one raises AssertionError
     saying what was expected. A number is right within ``[low, high]`` when either is given,
     else when it equals ``expected`` (``np.isclose`` for floats); ``expected`` may also be a
     function of the answer that returns True when it is right.
@@ -44,7 +44,7 @@ def check(exercise: str, answer, *, expected=None, low=None, high=None, hint: st
     label = f"Exercise {exercise}"
     if answer is NOT_ANSWERED:
         print(f"{label}: not answered yet. Hint: {hint}" if hint else f"{label}: not answered yet.")
-        return False
+        return
     if low is not None or high is not None:
         lower = -np.inf if low is None else low
         upper = np.inf if high is None else high
@@ -58,4 +58,3 @@ def check(exercise: str, answer, *, expected=None, low=None, high=None, hint: st
     if not right:
         raise AssertionError(f"{label}: {answer!r} is not right; expected {wanted}. {hint}".strip())
     print(f"{label}: right.")
-    return True

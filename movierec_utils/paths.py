@@ -1,4 +1,5 @@
-"""Where the project's outputs go: ``figures/``, ``results/`` and ``report/`` at the repo root."""
+"""Where the project is and where notebooks write: ``build/scratch/`` (or ``MOVIEREC_OUTPUT_ROOT``);
+only ``make report`` publishes into the committed ``figures/`` and ``results/``."""
 from __future__ import annotations
 
 import os

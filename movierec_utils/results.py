@@ -1,17 +1,30 @@
-"""Results as JSON files in ``results/``: metrics, parameters, seconds and library versions."""
+"""Results as JSON files in ``results/``: metrics, parameters, seconds, and where they came from.
+
+The one reader and writer of results files. Every file :func:`save_results` writes carries its
+provenance (:func:`provenance`: the day, the machine, the commit and the library versions), so
+prose never has to. A file that cannot be read is an error naming the file
+(:class:`ResultsFileError`), never a bare ``JSONDecodeError``.
+"""
 from __future__ import annotations
 
 import json
+import os
 import platform
+import subprocess
 from datetime import datetime, timezone
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
-from movierec_utils.paths import output_dir, write_all
+from movierec_utils.paths import output_dir, project_root, write_all
 
 _PACKAGES = ("tensorflow", "tf-keras", "tensorflow-recommenders", "tensorflow-datasets",
              "numpy", "pandas", "scipy")
+
+
+class ResultsFileError(ValueError):
+    """A results file that exists but cannot be read as a results record."""
 
 
 def library_versions() -> dict[str, str]:
@@ -24,32 +37,82 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def cpu_count() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one), the number a
+    benchmark or a worker pool should size itself by."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def commit() -> str:
+    """The checkout's commit (``+dirty`` when it has uncommitted changes), or ``"unknown"``
+    outside a git checkout."""
+    root = project_root()
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root,
+                              capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def provenance() -> dict:
+    """Where and when a measurement was made: ``written`` (UTC), ``machine``, ``commit`` and
+    ``versions``."""
+    return {
+        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"processor": platform.processor() or platform.machine(),
+                    "architecture": platform.machine(), "cpus": cpu_count()},
+        "commit": commit(),
+        "versions": library_versions(),
+    }
+
+
 def save_results(name: str, metrics: dict, parameters: dict | None = None,
                  seconds: dict | float | None = None, **extra) -> dict:
-    """Write ``results/<name>.json`` and return what was written."""
+    """Write ``results/<name>.json`` (in the output folder, see ``paths.output_root``) with its
+    provenance, and return what was written."""
     record = {
         "name": name,
         "metrics": metrics,
         "parameters": parameters or {},
         "seconds": seconds,
         **extra,
-        "versions": library_versions(),
-        "machine": {"processor": platform.machine(), "cpus": _cpu_count()},
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
     }
     path = output_dir("results") / f"{name}.json"
     write_all({path: json.dumps(record, indent=2, default=_to_json) + "\n"})
     return record
 
 
-def load_results(name: str) -> dict | None:
-    """``results/<name>.json`` from the current output folder, else the committed one, else None."""
-    from movierec_utils.paths import project_root
+def read_results_file(path: str | os.PathLike) -> dict:
+    """The JSON object in ``path``; a file that is not one raises :class:`ResultsFileError`
+    naming it and how to get a good copy back."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ResultsFileError(
+            f"{path} is damaged ({error}); restore the committed copy (git checkout -- "
+            f"results/{path.name}) or delete it and re-run the notebook or benchmark that writes "
+            "it") from None
+    if not isinstance(record, dict):
+        raise ResultsFileError(f"{path} holds a JSON {type(record).__name__}, not a results "
+                               "record (an object); restore it with git checkout or re-run what "
+                               "writes it")
+    return record
 
+
+def load_results(name: str) -> dict | None:
+    """``results/<name>.json`` from the current output folder, else the committed one, else None.
+    A damaged file raises :class:`ResultsFileError` naming it."""
     for folder in (output_dir("results"), project_root() / "results"):
         path = folder / f"{name}.json"
         if path.is_file():
-            return json.loads(path.read_text())
+            return read_results_file(path)
     return None
 
 
@@ -59,9 +122,3 @@ def _to_json(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

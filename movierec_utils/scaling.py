@@ -1,6 +1,6 @@
 """Reading ``results/scaling.json`` (written by ``benchmarks/scaling.py``): how each model's cost
 grows from 100k to 25M synthetic ratings — a table, fitted log–log exponents, growth ratios, the
-figure of notebook 04 and the README table.
+appendix's figure and the Markdown table of ``docs/scaling.md``.
 
 Cost per rating (training) and per user (evaluation) is what the benchmark's bars are about: a
 model whose epoch costs the same per rating at every size scales linearly with the data.
@@ -14,10 +14,7 @@ import numpy as np
 import pandas as pd
 
 from movierec_utils.paths import project_root
-from movierec_utils.readme import block, replace_block
 
-README_START = "<!-- scaling:start (generated from results/scaling.json by benchmarks/scaling.py) -->"
-README_END = "<!-- scaling:end -->"
 SIZES = ("100k", "1m", "10m", "25m")
 FIT_SIZES = ("1m", "10m", "25m")  # the sizes a large catalogue is about (100k: under a second)
 RUN_LABELS = {
@@ -156,8 +153,9 @@ def cost_table(record: dict) -> pd.DataFrame:
     return pd.DataFrame.from_dict(table, orient="index")
 
 
-def readme_table(record: dict) -> str:
-    """The README's table: ``cost_table`` as Markdown, with its marks explained."""
+def markdown_table(record: dict) -> str:
+    """``cost_table`` as Markdown, with its marks explained (the ``scaling`` block of
+    ``docs/scaling.md``, written by ``benchmarks/scaling.py``)."""
     table = cost_table(record)
     sizes = [column for column in table.columns if column != "measured"]
     header = ("| run | " + " | ".join(f"{size}: epoch s / eval s / peak GB" for size in sizes)
@@ -190,9 +188,42 @@ def _seconds(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
 
 
-def update_readme(record: dict, readme: Path | None = None) -> None:
-    replace_block(README_START, README_END, readme_table(record), readme)
+#: Each run's look in the figure: the model's colour, then a line style and a marker of its own,
+#: so the eight series stay apart in colour, in black and white and where their lines cross.
+RUN_STYLES = {
+    "two_tower": ("-", "o"), "two_tower_logq": ("--", "s"), "two_tower_logq_adagrad": (":", "^"),
+    "gnn": ("-", "D"), "gnn_bpr_16_steps": ("--", "v"), "gnn_bpr_16_steps_sparse": (":", "P"),
+    "dnn": ("-", "X"), "ease": ("-", "*"),
+}
 
 
-def readme_block(readme: Path | None = None) -> str:
-    return block(README_START, README_END, readme)
+def plot_cost_per_rating(record: dict, figure_name: str):
+    """Training µs per rating per epoch against training ratings, one line per run over its
+    ``comparable`` sizes (hollow markers: projected from timed steps)."""
+    import matplotlib.pyplot as plt
+
+    from movierec_utils import plotting
+
+    compared = comparable(cost_frame(record))
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    for run in [run for run in RUN_LABELS if run in set(compared["run"])]:
+        part = compared[compared["run"] == run].sort_values("train_ratings")
+        colour, (line, marker) = plotting.colour(model_name(run)), RUN_STYLES[run]
+        ax.plot(part["train_ratings"], part["epoch_us_per_rating"], line, marker=marker, ms=8,
+                color=colour, linewidth=1.6, label=RUN_LABELS[run])
+        projected = part[part["projected"]]
+        ax.plot(projected["train_ratings"], projected["epoch_us_per_rating"], marker, ms=8,
+                color=colour, mfc="white", ls="none")
+    ax.plot([], [], "o", color="grey", mfc="white", ls="none",
+            label="hollow: projected from timed steps")
+    ax.set(xscale="log", yscale="log",
+           xlabel="training ratings of the MovieLens-shaped synthetic data (log scale)",
+           ylabel="training µs per rating per epoch (log scale)",
+           title="Training cost per rating as the data grows: a flat line is linear")
+    sizes = compared.groupby("size", observed=True)["train_ratings"].median()
+    ax.set_xticks(sizes.to_numpy(), [size.upper() for size in sizes.index])
+    ax.minorticks_off()
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.12),
+              ncol=2, frameon=False)
+    plotting.save_figure(fig, figure_name)
+    return fig

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from movierec_utils.settings import check_setting
+
 
 def stratified_split(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
                      valid_ratio: float | None = None, user_col: str = "user_id"):
@@ -34,6 +36,10 @@ def stratified_split(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
     never see the test set.
     """
     _check_ratio(ratio)
+    _check_seed(seed)
+    check_setting("valid_ratio", valid_ratio, kind=float, low=0, high=1, low_open=True,
+                  high_open=True, allow_none=True)
+    _check_frame(ratings, user_col)
     _check_no_duplicates(ratings, user_col)
     is_train = np.zeros(len(ratings), dtype=bool)
     positions = np.arange(len(ratings))
@@ -53,6 +59,8 @@ def stratified_split(ratings: pd.DataFrame, ratio: float = 0.75, seed: int = 42,
 def random_split(ratings: pd.DataFrame, ratio: float = 0.8, seed: int = 42):
     """A seeded random ``ratio`` of all ratings to train, the rest to test (TFRS tutorials)."""
     _check_ratio(ratio)
+    _check_seed(seed)
+    _check_frame(ratings)
     _check_no_duplicates(ratings)
     order = np.random.RandomState(seed).permutation(len(ratings))
     is_train = np.zeros(len(ratings), dtype=bool)
@@ -66,7 +74,9 @@ def holdout_users(ratings: pd.DataFrame, fraction: float = 0.1, seed: int = 42,
 
     The cold-start protocol: a model trained on ``rest`` has never seen the held-out users.
     """
-    _check_ratio(fraction)
+    check_setting("fraction", fraction, kind=float, low=0, high=1, low_open=True, high_open=True)
+    _check_seed(seed)
+    _check_frame(ratings, user_col, columns=(user_col,))
     users = np.sort(ratings[user_col].unique())
     chosen = np.random.RandomState(seed).choice(users, size=round(fraction * len(users)),
                                                 replace=False)
@@ -86,5 +96,18 @@ def _check_no_duplicates(ratings: pd.DataFrame, user_col: str = "user_id") -> No
 
 
 def _check_ratio(ratio: float) -> None:
-    if not 0 < ratio < 1:
-        raise ValueError(f"ratio must be strictly between 0 and 1, got {ratio}")
+    check_setting("ratio", ratio, kind=float, low=0, high=1, low_open=True, high_open=True)
+
+
+def _check_seed(seed) -> None:
+    check_setting("seed", seed, kind=int, low=0, high=2**32 - 1)  # numpy's RandomState range
+
+
+def _check_frame(ratings, user_col: str = "user_id", columns=None) -> None:
+    check_setting("user_col", user_col, kind=str)
+    if not isinstance(ratings, pd.DataFrame):
+        raise ValueError(f"ratings must be a pandas DataFrame, got {type(ratings).__name__}")
+    missing = [column for column in (columns or (user_col, "movie_id")) if column not in ratings]
+    if missing:
+        raise ValueError(f"ratings lack the column(s) {missing} (it has {list(ratings.columns)});"
+                         " load them with movierec_utils.data.load_ratings()")

@@ -9,6 +9,7 @@ judges how the refit's epoch count should scale.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 import pandas as pd
 
 from movierec_utils import plotting
@@ -95,3 +96,70 @@ def verdict(study: dict) -> str:
             f"Chosen: **{choice['rule']}, refit × the data ratio** — what `Recommender.refit` does. "
             f"(The tables above are per model and in-sample: there a longer rule may pick a "
             f"curve's maximum after the fact, so it can look better than in the nested check.)")
+
+
+def plot_all_models(study: dict, figure_name: str):
+    """One panel per model: validation NDCG@10 per epoch on every split, with the epoch the
+    recommended rule keeps. The kept epochs are hollow markers of three sizes (one per split),
+    so two splits that keep the same epoch at nearly the same value stay visible side by side."""
+    rule = study["recommendation"]["rule"]
+    models = list(study["curves"])
+    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.9))
+    for ax, model in zip(axes, models):
+        handles, low = [], 1.0
+        for seed, style, marker, size in zip(study["seeds"], ("-", "--", ":"), ("o", "s", "^"),
+                                             (13, 9, 5)):
+            curve = study["curves"][model][str(seed)]["outer"]["valid_ndcg@10"]
+            kept = study["rules"][model][rule]["chosen"][study["seeds"].index(seed)]
+            ax.plot(range(1, len(curve) + 1), curve, style, color=plotting.colour(model),
+                    linewidth=1.2)
+            ax.plot([kept], [curve[kept - 1]], marker, markersize=size, markerfacecolor="none",
+                    markeredgecolor="black", markeredgewidth=1.4, linestyle="none", zorder=3)
+            handles.append(Line2D([], [], linestyle=style, color=plotting.colour(model),
+                                  marker=marker, markersize=size, markerfacecolor="none",
+                                  markeredgecolor="black", label=f"split {seed}: epoch {kept}"))
+            low = min(low, min(curve[len(curve) // 3:]))  # the plateau, not the first epochs
+        top = max(max(c["outer"]["valid_ndcg@10"]) for c in study["curves"][model].values())
+        ax.set_ylim(low - 0.01, top + 0.004)
+        ax.set(title=LABELS.get(model, model), xlabel="epoch")
+        ax.legend(handles=handles, loc="lower right", title=f"kept by {rule}", fontsize=8,
+                  title_fontsize=8)
+    axes[0].set_ylabel("validation NDCG@10 (axis cut below)")
+    fig.suptitle("Validation NDCG@10 per epoch with early stopping off (line style: split)",
+                 fontweight="bold")
+    fig.tight_layout()
+    plotting.save_figure(fig, figure_name)
+    return fig
+
+
+def rules_overview(study: dict) -> pd.DataFrame:
+    """Rule × model: the mean epoch each stopping rule stops at and the mean validation NDCG@10
+    of the epoch it keeps (over the splits, on the curves of :func:`plot_all_models`)."""
+    rows = {}
+    for model, rules in study["rules"].items():
+        for rule, result in rules.items():
+            rows.setdefault(rule, {})[(LABELS.get(model, model), "stops at")] = result["mean_stop"]
+            rows[rule][(LABELS.get(model, model), "NDCG@10")] = result["mean_valid_ndcg@10"]
+    table = pd.DataFrame(rows).T
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table.rename_axis("stopping rule")
+
+
+def nested_overview(study: dict) -> pd.DataFrame:
+    """The nested check pooled over models and splits, for the recommended rule: each refit
+    scale's mean outer validation NDCG@10 per model and its paired difference from the chosen
+    scale (mean ± standard error over the model × split pairs)."""
+    rule = study["recommendation"]["rule"]
+    rows = {}
+    for cell in study["nested"]["pooled"]:
+        if cell["rule"] != rule:
+            continue
+        scale = (f"× {study['recommendation']['scale_value']:.3f} (data ratio)"
+                 if cell["scale"] == "data ratio" else f"× {cell['scale']}")
+        row = {LABELS.get(model, model): value for model, value in cell["per_model_mean"].items()}
+        row["all models"] = cell["mean"]
+        difference = cell["minus_recommended"]
+        row["minus the chosen scale"] = f"{difference['mean']:+.4f} ± {difference['se']:.4f}"
+        rows[scale] = row
+    order = sorted(rows, key=lambda label: float(label.split()[1]))
+    return pd.DataFrame(rows).T.loc[order].rename_axis(f"refit epochs ({rule})")

@@ -1,17 +1,21 @@
-"""The comparison's summary: reported model configurations in, README results table out.
+"""The comparison's summary: reported model configurations in; results table and verdicts out.
 
 ``results/summary.json`` is written by notebook 04; :func:`readme_table` renders it as the
-Markdown table between the ``results`` markers of README.md (:func:`update_readme`), and a test
-checks that the two agree.
+Markdown table between the ``results`` markers of README.md (``README_START`` … ``README_END``,
+rewritten by ``tools/readme.py``), and :func:`verdict_against` holds
+the one rule that calls a model better than, worse than or tied with a baseline — notebook 04,
+the README and the book all word their verdicts with it.
+
+The rule: on each split, a paired Wilcoxon signed-rank test on per-user NDCG@10 (model minus
+baseline); a split counts as *better* (*worse*) when p < :data:`SIGNIFICANCE` and the mean
+difference is positive (negative). Over the splits: better on more than half → "better than",
+worse on more than half → "worse than", significant on none → "a tie with", otherwise
+"not better than".
 """
 from __future__ import annotations
 
 import inspect
-import json
-from pathlib import Path
 
-from movierec_utils.paths import output_dir, project_root
-from movierec_utils.readme import block, replace_block
 from movierec_utils.results import load_results
 
 README_START = "<!-- results:start (generated from results/summary.json by notebook 04) -->"
@@ -25,19 +29,15 @@ LABELS = {"popularity": "Popularity", "ease": "EASE", "two_tower": "Two-tower (0
 def reported_configuration(name: str, model_class) -> dict:
     """Constructor arguments of the configuration a notebook reported (``results/<name>.json``,
     with ``epochs`` = the early-stopping choice), or ``{}`` when it has not been run."""
-    if name == "ease":
+    if name == "ease":  # notebook 00's choice; without it, the class default (one source)
         baselines = load_results("baselines")
-        return {"l2": baselines["parameters"]["ease_l2"]} if baselines else {"l2": 500.0}
+        return {"l2": baselines["parameters"]["ease_l2"]} if baselines else {}
     saved = load_results(name)
     if not saved:
         return {}
     accepted = set(inspect.signature(model_class).parameters) - {"seed"}  # seed: the caller's
     return {key: (tuple(value) if isinstance(value, list) else value)
             for key, value in saved["parameters"].items() if key in accepted}
-
-
-def summary_path() -> Path:
-    return output_dir("results") / "summary.json"
 
 
 def readme_table(summary: dict) -> str:
@@ -51,40 +51,71 @@ def readme_table(summary: dict) -> str:
     seeds = ", ".join(str(seed) for seed in summary["split_seeds"])
     table = "\n".join(rows) + (f"\n\nMean ± standard deviation over `stratified_split` seeds "
                                f"{seeds} (75/25 per user, k = 10, training movies masked).")
-    return table + ("\n\n" + verdict(summary) if summary.get("verdicts") else "")
+    has_tests = summary.get("versus_baseline") or summary.get("versus_ease")
+    return table + ("\n\n" + verdict(summary) if has_tests else "")
 
 
-def verdict(summary: dict) -> str:
-    """Each neural model against EASE, in words: mean difference over the splits and on how many
-    splits a paired Wilcoxon test (per-user NDCG@10, notebook 04) found it better or worse."""
+SIGNIFICANCE = 0.05  # per-split paired Wilcoxon test, per-user NDCG@10
+
+
+def verdict_word(better: int, worse: int, n_splits: int, baseline: str = "EASE") -> str:
+    """The rule in one place: splits significantly better / worse (p < SIGNIFICANCE) → words."""
+    if better > n_splits / 2:
+        return f"better than {baseline}"
+    if worse > n_splits / 2:
+        return f"worse than {baseline}"
+    if better == worse == 0:
+        return f"a tie with {baseline}"
+    return f"not better than {baseline}"
+
+
+def split_tests(summary: dict, baseline: str = "ease") -> list[dict]:
+    """Per model and split: ``{"model", "split seed", "mean difference", "Wilcoxon p"}`` against
+    ``baseline`` (model names as in ``MODELS``), from ``versus_baseline`` (or, in summaries
+    written before it, from ``versus_ease``, whose models are labels)."""
+    record = summary.get("versus_baseline")
+    if record and record.get("baseline") == baseline:
+        return record["tests"]
+    if baseline == "ease" and summary.get("versus_ease"):
+        names = {label: name for name, label in LABELS.items()}
+        return [{**test, "model": names.get(test["model"], test["model"])}
+                for test in summary["versus_ease"]]
+    raise KeyError(f"results/summary.json holds no per-split tests against {baseline!r}: "
+                   "run notebooks/04_comparison.ipynb")
+
+
+def verdicts_against(baseline: str, summary: dict) -> list[dict]:
+    """Each model tested against ``baseline``: mean NDCG@10 over the splits, its difference from
+    the baseline's, on how many splits it is significantly better / worse, and the verdict."""
+    tests = split_tests(summary, baseline)
     n_splits = len(summary["split_seeds"])
-    lines = ["Against EASE, the bar (paired Wilcoxon test on per-user NDCG@10, p < 0.05, per split):"]
-    for row in summary["verdicts"]:
-        better = row["splits better than EASE (p < 0.05)"]
-        worse = row["splits worse than EASE (p < 0.05)"]
-        word = ("better than EASE" if better > n_splits / 2 else
-                "worse than EASE" if worse > n_splits / 2 else
-                "a tie with EASE" if better == worse == 0 else "not better than EASE")
-        lines.append(f"* {row['model']}: {row['difference from EASE']:+.4f} on average; "
-                     f"significantly better on {better}, worse on {worse} of {n_splits} splits "
-                     f"— **{word}**.")
+    label = LABELS.get(baseline, baseline)
+    rows = []
+    for name in dict.fromkeys(test["model"] for test in tests):
+        mine = [test for test in tests if test["model"] == name]
+        better = sum(t["Wilcoxon p"] < SIGNIFICANCE and t["mean difference"] > 0 for t in mine)
+        worse = sum(t["Wilcoxon p"] < SIGNIFICANCE and t["mean difference"] < 0 for t in mine)
+        mean = summary["models"][name]["ndcg@10"]["mean"]
+        rows.append({"model": name, "mean NDCG@10": mean,
+                     "difference": mean - summary["models"][baseline]["ndcg@10"]["mean"],
+                     "splits better": better, "splits worse": worse, "splits": n_splits,
+                     "verdict": verdict_word(better, worse, n_splits, label)})
+    return rows
+
+
+def verdict_against(baseline: str, summary: dict) -> str:
+    """The verdicts of :func:`verdicts_against` as Markdown lines (README, book, notebook 04)."""
+    label = LABELS.get(baseline, baseline)
+    bar = ", the bar" if baseline == "ease" else ""  # notebook 00: the model to beat
+    lines = [f"Against {label}{bar} (paired Wilcoxon test on per-user NDCG@10, "
+             f"p < {SIGNIFICANCE}, per split):"]
+    for row in verdicts_against(baseline, summary):
+        lines.append(f"* {LABELS.get(row['model'], row['model'])}: {row['difference']:+.4f} "
+                     f"on average; significantly better on {row['splits better']}, worse on "
+                     f"{row['splits worse']} of {row['splits']} splits — **{row['verdict']}**.")
     return "\n".join(lines)
 
 
-def update_readme(summary: dict, readme: Path | None = None) -> bool:
-    """Rewrite README's results table. Skipped (returns False) when outputs are redirected with
-    ``MOVIEREC_OUTPUT_ROOT`` — as under the test suite — so tests never edit the README."""
-    import os
-
-    if readme is None and os.environ.get("MOVIEREC_OUTPUT_ROOT"):
-        return False
-    replace_block(README_START, README_END, readme_table(summary), readme)
-    return True
-
-
-def readme_block(readme: Path | None = None) -> str:
-    return block(README_START, README_END, readme)
-
-
-def load_summary(path: Path | None = None) -> dict:
-    return json.loads((path or project_root() / "results" / "summary.json").read_text())
+def verdict(summary: dict) -> str:
+    """Each neural model against EASE: :func:`verdict_against` with EASE as the baseline."""
+    return verdict_against("ease", summary)

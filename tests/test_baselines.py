@@ -35,7 +35,7 @@ def test_bad_input_gives_clear_errors(synthetic, model_class):
     model = model_class().fit(synthetic)
     with pytest.raises(KeyError, match="unknown user id '9999'"):
         model.recommend(["1", "9999"])
-    with pytest.raises(ValueError, match="k must be a positive"):
+    with pytest.raises(ValueError, match=r"k must be a whole number ≥ 1; got 0 \(int\)"):
         model.recommend(["1"], k=0)
     with pytest.raises(ValueError, match="lacks the column"):
         model_class().fit(synthetic.drop(columns="movie_id"))
@@ -148,3 +148,79 @@ def test_ease_max_items_models_the_most_rated_movies_and_never_recommends_the_re
     everything = EASE(l2=10.0, max_items=10**6).fit(train)
     assert everything.modelled_ is None
     np.testing.assert_array_equal(everything.weights_, full.weights_)
+
+
+# --------------------------------------------------------------------------- settings (issue 24)
+EASE_SETTINGS = {
+    "l2=-800 (a worse model before)": ({"l2": -800}, r"l2 must be a finite number > 0 or 'auto'; got -800 \(int\)"),
+    "l2=nan (0 rows before)": ({"l2": np.nan}, r"l2 must be a finite number > 0 or 'auto'; got nan"),
+    "l2=0 (LinAlgError before)": ({"l2": 0}, r"l2 must be a finite number > 0 or 'auto'; got 0 \(int\)"),
+    "l2=inf": ({"l2": np.inf}, r"l2 must be a finite number > 0 or 'auto'; got inf"),
+    "l2='Auto'": ({"l2": "Auto"}, r"l2 must be a finite number > 0 or 'auto'; got 'Auto' \(str\)"),
+    "l2=None": ({"l2": None}, r"l2 must be .*; got None"),
+    "empty grid": ({"l2_grid": ()}, r"l2_grid must hold at least one λ \(finite, > 0\)"),
+    "negative in grid": ({"l2_grid": (50, -1)}, r"l2_grid\[1\] must be a finite number > 0; got -1"),
+    "nan in grid": ({"l2_grid": (np.nan,)}, r"l2_grid\[0\] must be a finite number > 0; got nan"),
+    "grid a string": ({"l2_grid": "50"}, r"l2_grid must be a sequence of finite numbers > 0"),
+    "max_items=0": ({"max_items": 0}, r"max_items must be a whole number ≥ 1 or None; got 0"),
+    "max_items=2.5": ({"max_items": 2.5}, r"max_items must be a whole number ≥ 1 or None; got 2.5"),
+    "max_bytes=0": ({"max_bytes": 0}, r"max_bytes must be a finite number > 0; got 0"),
+    "max_bytes=nan": ({"max_bytes": np.nan}, r"max_bytes must be a finite number > 0; got nan"),
+}
+
+
+@pytest.mark.parametrize("settings, message", EASE_SETTINGS.values(), ids=EASE_SETTINGS)
+def test_ease_settings_are_checked_when_the_model_is_built(settings, message):
+    with pytest.raises(ValueError, match=message):
+        EASE(**settings)
+
+
+@pytest.mark.parametrize("model_class", BASELINES)
+@pytest.mark.parametrize("seed", [-1, 2.5, "1", None, True])
+def test_every_baseline_checks_its_seed(model_class, seed):
+    with pytest.raises(ValueError, match=rf"seed must be a whole number in \[0, 4294967295\]; "
+                                         rf"got {seed!r}"):
+        model_class(seed=seed)
+
+
+def test_ease_with_a_tiny_l2_names_the_setting_instead_of_a_bare_linalg_error(synthetic):
+    # two movies always rated together: XᵀX is singular, and λ = 1e-300 is lost in rounding
+    ratings = pd.concat([synthetic, synthetic.assign(movie_id="dup-" + synthetic["movie_id"])])
+    with pytest.raises(ValueError, match=r"EASE cannot invert XᵀX \+ λI with l2=1e-300 .*use a "
+                                         r"larger l2"):
+        EASE(l2=1e-300).fit(ratings)
+
+
+@pytest.mark.parametrize("bad, message", [({"k": 2.0}, r"k must be a whole number ≥ 1; got 2.0"),
+                                          ({"exclude_seen": "no"},
+                                           r"exclude_seen must be True or False; got 'no'")])
+def test_recommend_checks_its_arguments(synthetic, bad, message):
+    with pytest.raises(ValueError, match=message):
+        Popularity().fit(synthetic).recommend(["1"], **bad)
+
+
+def test_evaluate_checks_its_arguments(synthetic):
+    model = Popularity().fit(synthetic)
+    with pytest.raises(ValueError, match=r"k must be a whole number ≥ 1; got -1"):
+        model.evaluate(synthetic, k=-1)
+    with pytest.raises(ValueError, match=r"per_user must be True or False; got 1 \(int\)"):
+        model.evaluate(synthetic, per_user=1)
+    with pytest.raises(ValueError, match=r"k must be a whole number ≥ 1; got 0"):
+        model.evaluate_new_users(synthetic, k=0)
+
+
+def test_the_numpy_baselines_load_without_tensorflow():
+    """Importing the baselines (and MODELS) must not start TensorFlow; asking for a neural model
+    does. Run in a fresh interpreter, since this one may have TensorFlow loaded already."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from movierec_utils.models import MODELS, EASE\n"
+            "assert MODELS['ease'] is EASE\n"
+            "print('tensorflow' in sys.modules, end=' ')\n"
+            "MODELS['gnn']\n"
+            "print('tensorflow' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False True"

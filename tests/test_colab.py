@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from movierec_utils import colab
+from tools import colab
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "01_two_tower.ipynb"
@@ -49,12 +49,60 @@ def test_github_repository_accepts_every_character_github_allows():
 
 def test_origin_address_without_remote_says_how_to_pass_the_address(tmp_path):
     subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
-    with pytest.raises(RuntimeError, match="python -m movierec_utils.colab https://github.com/"):
+    with pytest.raises(RuntimeError, match="python -m tools.colab https://github.com/"):
         colab.origin_address(tmp_path)
 
 
 def stamped(notebook, repository="someone/movierec"):
     return colab.add_to_notebook(copy.deepcopy(notebook), repository, "main", NOTEBOOK.name)
+
+
+def test_a_solutions_notebook_gets_its_own_path_in_the_badge_and_works_in_its_folder():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Solutions"),
+                                               nbformat.v4.new_code_cell("x = 1")])
+    colab.add_to_notebook(notebook, "someone/movierec", "main", "solutions/01_x.ipynb")
+    assert "/blob/main/notebooks/solutions/01_x.ipynb)" in notebook.cells[0].source
+    assert 'os.chdir(os.path.join(CHECKOUT, "notebooks/solutions"))' in notebook.cells[1].source
+
+
+def make_colab(root: Path, address: str):
+    """``make colab REPOSITORY=<address>`` from this checkout's Makefile, run in ``root`` with
+    the project at ``root`` (``-o install``: the virtualenv is taken as it is)."""
+    environment = {**os.environ, "MOVIEREC_ROOT": str(root), "PYTHONPATH": str(REPO)}
+    return subprocess.run(["make", "--no-print-directory", "-f", str(REPO / "Makefile"),
+                           f"VENV={Path(sys.executable).parent.parent}", "-o", "install",
+                           "colab", f"REPOSITORY={address}"], cwd=root, env=environment,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.parametrize("address, message", [
+    ("https://github.com/a/b;touch INJECTED", "'b;touch INJECTED' is not a GitHub repository name"),
+    ("https://github.com/a/b$(touch INJECTED)", "is not a GitHub repository name"),
+    ("https://github.com/a/b`touch INJECTED`", "is not a GitHub repository name"),
+    ("https://github.com/a/it's(x", "\"it's(x\" is not a GitHub repository name"),
+    ("https://github.com/a/b' && touch INJECTED '", "is not a GitHub repository name"),
+    ("https://evil.example/a/b", "is not a GitHub repository address")])
+def test_make_colab_refuses_an_address_that_is_not_github_and_no_shell_runs_it(tmp_path, address,
+                                                                            message):
+    root = colab_project(tmp_path, {})
+    before = notebook_files(root)
+    completed = make_colab(root, address)
+    assert completed.returncode != 0
+    assert message in completed.stderr, completed.stderr
+    assert "https://github.com/OWNER/NAME" in completed.stderr
+    assert "syntax error" not in completed.stderr and "Traceback" not in completed.stderr
+    assert not list(tmp_path.rglob("INJECTED")) and not (REPO / "INJECTED").exists()
+    assert notebook_files(root) == before
+
+
+@pytest.mark.slow  # stamps four notebooks through make and a subprocess
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_colab_passes_a_good_address_through(tmp_path):
+    root = colab_project(tmp_path, {})
+    completed = make_colab(root, "https://github.com/someone/movierec")
+    assert completed.returncode == 0, completed.stderr
+    assert all(b"github.com/someone/movierec" in text for text in notebook_files(root).values())
 
 
 def test_badge_goes_under_the_title_and_setup_cell_before_the_parameters():
@@ -114,7 +162,7 @@ def colab_project(tmp_path, broken: dict[str, str]) -> Path:
 
 def run_colab(root: Path, *arguments: str):
     environment = {**os.environ, "MOVIEREC_ROOT": str(root), "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "movierec_utils.colab", *arguments], cwd=root,
+    return subprocess.run([sys.executable, "-m", "tools.colab", *arguments], cwd=root,
                           env=environment, capture_output=True, text=True, timeout=300)
 
 
@@ -122,6 +170,7 @@ def notebook_files(root: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in (root / "notebooks").iterdir()}
 
 
+@pytest.mark.slow  # runs the command in a subprocess on four notebooks
 @pytest.mark.parametrize("broken", [
     {"02_notebook.ipynb": '{"cells": ['},
     {"03_notebook.ipynb": nbformat.writes(nbformat.v4.new_notebook(
@@ -139,6 +188,7 @@ def test_make_colab_writes_no_notebook_unless_it_can_write_them_all(tmp_path, br
     assert "No notebook was changed" in completed.stderr and "Traceback" not in completed.stderr
 
 
+@pytest.mark.slow  # runs the command in a subprocess on four notebooks
 def test_make_colab_stamps_every_notebook_and_a_second_run_changes_no_byte(tmp_path):
     root = colab_project(tmp_path, {})
     assert run_colab(root, "https://github.com/someone/movierec").returncode == 0
@@ -159,6 +209,7 @@ def test_setup_cell_does_nothing_outside_colab(tmp_path):
     assert not (tmp_path / "checkout").exists()
 
 
+@pytest.mark.slow  # clones the checkout and runs pip
 @pytest.mark.skipif(not (REPO / ".git").exists() or shutil.which("git") is None,
                     reason="needs this repository as a git checkout to clone from")
 def test_setup_cell_in_simulated_colab_clones_installs_and_imports_the_checkout(tmp_path):

@@ -17,6 +17,15 @@ from tests.conftest import (grouplens_dir, make_ratings, requires_grouplens, req
 CORE = ["user_id", "movie_id", "user_rating", "timestamp"]
 
 
+def ratings_like_100k(n_users: int = 12, n_movies: int = 30, per_user: int = 20, seed: int = 0):
+    """make_ratings' synthetic ratings as MovieLens 100k holds them: at least 20 a user, made
+    between its first and last rating's times (1997-09-20 to 1998-04-22)."""
+    ratings = make_ratings(n_users=n_users, n_movies=n_movies, per_user=per_user, seed=seed)
+    spread = (ratings["timestamp"] - 8e8) / 1e8  # make_ratings' times: 8e8 to 9e8
+    ratings["timestamp"] = (874_724_710 + spread * (893_286_638 - 874_724_710)).astype("int64")
+    return ratings
+
+
 @requires_tfds
 def test_tfds_ratings_have_the_documented_schema_and_counts(movielens):
     for column in data._RATING_COLUMNS:
@@ -126,7 +135,7 @@ def test_unknown_variant_and_source_are_rejected():
 def small_grouplens(tmp_path, monkeypatch):
     """A tiny GroupLens folder that load_ratings("100k") accepts (its counts patched in), with an
     empty cache folder; returns a loader for it."""
-    ratings = make_ratings(n_users=12, n_movies=20, per_user=6)
+    ratings = ratings_like_100k()
     folder = write_grouplens(tmp_path / "ml-100k", ratings)
     monkeypatch.setitem(data.EXPECTED_COUNTS, "100k", {
         "ratings": len(ratings), "users": ratings["user_id"].nunique(),
@@ -208,7 +217,7 @@ def test_a_loader_starting_while_another_writes_the_cache_gets_the_data(
 
 @pytest.mark.parametrize("stars", ["7", "-3", "0", "4.5", "nan", "", "five"])
 def test_impossible_ratings_are_refused_with_their_u_data_lines(tmp_path, stars):
-    folder = write_grouplens(tmp_path, make_ratings(n_users=5, n_movies=20, per_user=6))
+    folder = write_grouplens(tmp_path, ratings_like_100k(n_users=5))
     lines = (folder / "u.data").read_text().splitlines()
     for number in (4, 17):  # 1-based line numbers
         user, movie, _, timestamp = lines[number - 1].split("\t")
@@ -219,7 +228,7 @@ def test_impossible_ratings_are_refused_with_their_u_data_lines(tmp_path, stars)
 
 
 def test_duplicated_ratings_are_refused_with_their_u_data_lines(tmp_path):
-    folder = write_grouplens(tmp_path, make_ratings(n_users=5, n_movies=20, per_user=6))
+    folder = write_grouplens(tmp_path, ratings_like_100k(n_users=5))
     lines = (folder / "u.data").read_text().splitlines()
     lines[10:20] = lines[:10]  # 10 lines replaced by copies of earlier ones: same line count
     (folder / "u.data").write_text("\n".join(lines) + "\n")

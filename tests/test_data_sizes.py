@@ -42,14 +42,16 @@ USERS_1M = [("1", "F", 1, 10, "48067"), ("2", "M", 56, 16, "70072"), ("3", "M", 
 LAYOUTS = {"1m": "ml-1m", "20m": "ml-20m", "25m": "ml-25m", "latest-small": "ml-latest-small"}
 
 
-def tiny_ratings(movies, n_users: int, stars, seed: int = 0) -> list[tuple]:
-    """(user, movie, stars, timestamp): each user rates 4-6 of the first seven movies."""
+def tiny_ratings(movies, n_users: int, stars, variant: str, seed: int = 0) -> list[tuple]:
+    """(user, movie, stars, timestamp): each user rates 4-6 of the first seven movies, at times
+    within ``variant``'s published period."""
     rng = np.random.default_rng(seed)
+    low, high, _ = data._period(variant)
     rows = []
     for user in range(1, n_users + 1):
         for index in rng.choice(7, size=rng.integers(4, 7), replace=False):
             rows.append((str(user), movies[index][0], rng.choice(stars),
-                         int(rng.integers(956_703_932, 1_574_327_703))))
+                         int(rng.integers(low + 2 * 86_400, high - 3 * 86_400))))
     return rows
 
 
@@ -58,14 +60,14 @@ def write_folder(root, variant: str) -> tuple:
     folder = root / LAYOUTS[variant]
     folder.mkdir(parents=True)
     if variant == "1m":
-        ratings = tiny_ratings(MOVIES_1M, len(USERS_1M), data.WHOLE_STARS)
+        ratings = tiny_ratings(MOVIES_1M, len(USERS_1M), data.WHOLE_STARS, variant)
         lines = {"ratings.dat": [f"{u}::{m}::{s:g}::{t}" for u, m, s, t in ratings],
                  "movies.dat": ["::".join(movie) for movie in MOVIES_1M],
                  "users.dat": ["::".join(map(str, user)) for user in USERS_1M]}
         for name, rows in lines.items():
             (folder / name).write_bytes(("\n".join(rows) + "\n").encode("latin-1"))
     else:
-        ratings = tiny_ratings(MOVIES_CSV, 5, data.HALF_STARS)
+        ratings = tiny_ratings(MOVIES_CSV, 5, data.HALF_STARS, variant)
         pd.DataFrame(ratings, columns=["userId", "movieId", "rating", "timestamp"]).to_csv(
             folder / "ratings.csv", index=False)
         pd.DataFrame(MOVIES_CSV, columns=["movieId", "title", "genres"]).to_csv(
@@ -80,7 +82,9 @@ def tiny_counts(ratings, movies) -> dict:
 
 @pytest.fixture
 def folders(tmp_path, monkeypatch):
-    """``make(variant)`` writes a tiny folder and injects its sizes as the expected counts."""
+    """``make(variant)`` writes a tiny folder and injects its sizes as the expected counts (and
+    its users' 4 to 6 ratings as the minimum a user has)."""
+    monkeypatch.setattr(data, "MIN_RATINGS_PER_USER", 4)
     monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no-tfds"))
     monkeypatch.delenv("MOVIELENS_DIR", raising=False)
@@ -268,7 +272,8 @@ def test_malformed_user_and_movie_files_are_named(folders):
     users = (folder / "users.dat").read_text().splitlines()
     users[2] = users[2].replace("::M::25::", "::X::25::")
     (folder / "users.dat").write_text("\n".join(users) + "\n")
-    with pytest.raises(data.MovieLensDataError, match=r"users\.dat lines \[3\] do not hold"):
+    with pytest.raises(data.MovieLensDataError,
+                       match=r"users\.dat has lines that do not hold id::M or F.* line\(s\): 3\."):
         load(folder, "1m", cache=False)
     folder, _ = folders("25m")
     movies = (folder / "movies.csv").read_text(encoding="utf-8").replace("Drama|War", "Drama|Wart")
@@ -358,7 +363,9 @@ def test_compact_movielens_100k_gives_the_same_results(movielens, movielens_comp
     # features), 44 compact (codes; one title string and one genre array per movie).
     assert data.memory_bytes(movielens_compact) / len(movielens) < 50
     assert data.memory_bytes(movielens) > 2.5 * data.memory_bytes(movielens_compact)
-    assert results[0]["ndcg@10"] == pytest.approx(0.2523, abs=5e-5)
+    # the reported baselines, within test_baselines' tolerance (ties among equally popular
+    # movies are the evaluator's to break)
+    assert results[0]["ndcg@10"] == pytest.approx(0.2523, abs=5e-4)
     assert results[1]["ndcg@10"] == pytest.approx(0.4754, abs=5e-5)
 
 

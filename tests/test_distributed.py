@@ -132,3 +132,110 @@ def test_mirrored_over_two_logical_cpus_matches_single_device(tmp_path, single_p
     # The control: without the replica loss scaling the result is far off, so the check bites.
     unscaled = load_weights(tmp_path / "adam_unscaled.npz")
     assert max_difference(unscaled, single_process["adam"][0]) > 1000 * TOLERANCE
+
+
+# --------------------------------------------------------------------------- bad input (issue 24)
+GOOD_CLUSTER = {"worker": ["127.0.0.1:23456", "127.0.0.1:23457"]}
+BAD_TF_CONFIGS = {
+    "malformed JSON": ('{"cluster": ', r"is not valid JSON: Expecting value at line 1 column 13"),
+    "empty": ("  ", r"is empty"),
+    "a list": ("[1]", r"must be a JSON object, got a list"),
+    "no task": (json.dumps({"cluster": GOOD_CLUSTER}), r"has no 'task' entry \(it has \['cluster'\]\)"),
+    "no cluster": (json.dumps({"task": {"type": "worker", "index": 0}}), r"has no 'cluster' entry"),
+    "index a string": (json.dumps({"cluster": GOOD_CLUSTER, "task": {"type": "worker", "index": "0"}}),
+                       r"'task'\['index'\] must be a whole number, got '0' \(str\)"),
+    "index a bool": (json.dumps({"cluster": GOOD_CLUSTER, "task": {"type": "worker", "index": True}}),
+                     r"'task'\['index'\] must be a whole number, got True \(bool\)"),
+    "index outside": (json.dumps({"cluster": GOOD_CLUSTER, "task": {"type": "worker", "index": 2}}),
+                      r"'task'\['index'\] is 2, but the cluster has 2 worker\(s\): indices 0 to 1"),
+    "unknown type": (json.dumps({"cluster": GOOD_CLUSTER, "task": {"type": "chief", "index": 0}}),
+                     r"'task'\['type'\] is 'chief', not a role of the cluster \(\['worker'\]\)"),
+    "task a list": (json.dumps({"cluster": GOOD_CLUSTER, "task": ["worker", 0]}), r"'task' must be an object"),
+    "addresses a string": (json.dumps({"cluster": {"worker": "127.0.0.1:1"},
+                                       "task": {"type": "worker", "index": 0}}),
+                           r"'cluster'\['worker'\] must be a non-empty list of \"host:port\" strings"),
+    "no port": (json.dumps({"cluster": {"worker": ["localhost"]}, "task": {"type": "worker", "index": 0}}),
+                r"'cluster'\['worker'\]\[0\] is 'localhost': not of the form host:port"),
+    "bad port": (json.dumps({"cluster": {"worker": ["h:99999"]}, "task": {"type": "worker", "index": 0}}),
+                 r"'cluster'\['worker'\]\[0\] is 'h:99999': its port '99999' is not a number from 1 to "
+                 r"65535"),
+    "parameter servers": (json.dumps({"cluster": {"ps": ["h:1"]}, "task": {"type": "ps", "index": 0}}),
+                          r"'cluster' has the role 'ps'; MultiWorkerMirroredStrategy trains with 'chief' and "
+                          r"'worker' only"),
+}
+
+
+@pytest.mark.parametrize("text, message", BAD_TF_CONFIGS.values(), ids=BAD_TF_CONFIGS)
+def test_a_bad_tf_config_is_named_with_what_is_expected(text, message):
+    with pytest.raises(distributed.TFConfigError, match=rf"^TF_CONFIG {message}.*Expected JSON like "
+                                                        r"\{\"cluster\""):
+        distributed.parse_tf_config(text)
+
+
+def test_the_command_refuses_a_bad_tf_config_before_tensorflow_starts(tmp_path):
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "movierec_utils.distributed", "--out",
+                             str(tmp_path)], env=child_environment(TF_CONFIG='{"task": 1'),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "error: TF_CONFIG is not valid JSON: Expecting" in result.stderr
+    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+
+
+def start_lonely_worker(tmp_path, peer_timeout: float):
+    """Worker 0 of a two-worker cluster whose worker 1 never starts, and its own port."""
+    import subprocess
+
+    own, missing = distributed.free_loopback_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{own}", f"127.0.0.1:{missing}"]}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "movierec_utils.distributed", "--out", str(tmp_path),
+         "--peer-timeout", str(peer_timeout)],
+        env=child_environment(TF_CONFIG=distributed.tf_config(cluster, "worker", 0)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return process, own, missing
+
+
+def finish(process, seconds: float):
+    import signal
+    import subprocess
+
+    try:
+        return process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"the worker was still running after {seconds} s and had to be killed")
+
+
+def test_a_worker_whose_peer_never_starts_gives_up_naming_it(tmp_path):
+    """Before: it waited silently for more than ten minutes."""
+    process, _, missing = start_lonely_worker(tmp_path, peer_timeout=15)
+    _, stderr = finish(process, TIMEOUT_SECONDS)
+    assert process.returncode == 3, stderr[-2000:]
+    assert (f"gave up after 15 s waiting for the cluster in TF_CONFIG to form: not reachable: "
+            f"worker 1 at 127.0.0.1:{missing}") in stderr
+
+
+@pytest.mark.parametrize("signal_name, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_waiting_worker_stops_on_sigterm_and_sigint(tmp_path, signal_name, code):
+    """Before: only SIGKILL stopped a worker waiting for its peer inside TensorFlow."""
+    import signal
+    import socket
+    import time
+
+    process, own, _ = start_lonely_worker(tmp_path, peer_timeout=600)
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:  # TensorFlow's server is up:
+        try:                                                        # it waits for its peer now
+            socket.create_connection(("127.0.0.1", own), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    assert process.poll() is None, "the worker ended before it was signalled"
+    time.sleep(2)
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = finish(process, 30)
+    assert process.returncode == code, stderr[-2000:]
+    assert f"stopped by {signal_name}: training interrupted, nothing written." in stderr

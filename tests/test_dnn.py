@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from movierec_utils.models import MODELS, DeepRecommender, Popularity
-from movierec_utils.models.dnn import (clean_title, masked_mean, release_year, title_vocabulary,
-                                       user_feature_frame)
+from movierec_utils.features import clean_title, release_year, title_vocabulary, user_feature_frame
+from movierec_utils.models.dnn import RatingHead, masked_mean
 from movierec_utils.splits import holdout_users, stratified_split
 from tests.conftest import assert_distinct_unseen, make_ratings
 
@@ -98,8 +98,45 @@ def test_title_mean_ignores_padding():
 
 
 def test_feature_groups_are_validated():
-    with pytest.raises(ValueError, match="user_features must be a non-empty subset"):
+    with pytest.raises(ValueError, match="user_features = .*income.*non-empty tuple"):
         DeepRecommender(user_features=("id", "income"))
-    with pytest.raises(ValueError, match="movie_features must be a non-empty subset"):
+    with pytest.raises(ValueError, match="movie_features = \\(\\): give a non-empty tuple"):
         DeepRecommender(movie_features=())
     assert MODELS["dnn"] is DeepRecommender
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("embedding_dim", 0), ("output_dim", -1), ("batch_size", 0), ("epochs", 0), ("max_epochs", 0),
+    ("patience", 0), ("learning_rate", 0.0), ("learning_rate", float("nan")), ("l2", -0.05),
+    ("l2", float("inf")), ("dropout", 1.0), ("id_dropout", 1.5), ("rating_weight", -1.0),
+    ("retrieval_weight", 0.0), ("epochs", 2.5), ("hidden_units", (64, 0))])
+def test_every_setting_is_checked_when_the_model_is_built(setting, value):
+    name = "hidden_units\\[1\\]" if setting == "hidden_units" else setting
+    with pytest.raises(ValueError, match=name):
+        DeepRecommender(**{setting: value})
+
+
+def test_hidden_units_must_be_a_tuple():
+    with pytest.raises(ValueError, match="hidden_units = 64: give a tuple"):
+        DeepRecommender(hidden_units=64)
+
+
+def test_rating_head_for_pairs_is_the_head_on_gathered_pairs():
+    from movierec_utils.tfenv import tf
+
+    rng = np.random.default_rng(0)
+    users, movies = (tf.constant(rng.normal(size=shape), tf.float32) for shape in ((4, 6), (9, 6)))
+    pairs = tf.constant([[0, 1], [0, 8], [3, 1], [2, 2], [3, 7]], tf.int64)
+    head = RatingHead(hidden_units=5)
+    gathered = head([tf.gather(users, pairs[:, 0]), tf.gather(movies, pairs[:, 1])])
+    np.testing.assert_allclose(head.for_pairs(users, movies, pairs), gathered, atol=1e-5)
+
+
+def test_rating_weight_zero_leaves_the_rating_head_untrained(ratings):
+    one, two = (DeepRecommender(**{**FAST, "epochs": epochs, "rating_weight": 0.0}).fit(ratings)
+                for epochs in (1, 2))
+    for first, second in zip(one.model_.rating_head.get_weights(),
+                             two.model_.rating_head.get_weights()):
+        np.testing.assert_array_equal(first, second)  # same seed, never updated
+    assert not np.array_equal(one.model_.user_tower.get_weights()[0],
+                              two.model_.user_tower.get_weights()[0])  # the towers did train

@@ -18,9 +18,19 @@ def frame(recommendations: dict) -> pd.DataFrame:
 
 def test_k_must_be_positive():
     test = pd.DataFrame({"user_id": ["a"], "movie_id": ["1"]})
-    for bad in (0, -3, 2.5):
-        with pytest.raises(ValueError, match="k must be a positive whole number"):
+    for bad, shown in ((0, r"0 \(int\)"), (-3, r"-3 \(int\)"), (2.5, r"2.5 \(float\)"),
+                       (True, r"True \(bool\)"), ("10", r"'10' \(str\)"),
+                       (np.nan, r"nan \(float\)")):
+        message = rf"k must be a whole number ≥ 1; got {shown}"
+        with pytest.raises(ValueError, match=message):
             evaluation.evaluate_ranking(frame({"a": ["1"]}), test, k=bad)
+        with pytest.raises(ValueError, match=message):
+            evaluation.evaluate_scores(np.ones((1, 2)), sp.csr_matrix(np.array([[1, 0]])), k=bad)
+        with pytest.raises(ValueError, match=message):
+            evaluation.top_k(np.ones((1, 2)), k=bad)
+        with pytest.raises(ValueError, match=message):
+            evaluation.top_k_categorical_accuracy(np.ones((1, 2)), [0], [1], k=bad)
+    assert evaluation.check_k(np.int64(5)) == 5
 
 
 def test_perfect_ranking_scores_one():
@@ -35,7 +45,9 @@ def test_perfect_ranking_scores_one():
 
 def test_no_hits_scores_zero():
     test = pd.DataFrame({"user_id": ["a", "b"], "movie_id": ["1", "2"]})
-    result = evaluation.evaluate_ranking(frame({"a": ["3", "4"], "b": ["5"]}), test, k=2)
+    with pytest.warns(UserWarning, match=r"none of the 3 recommended movie ids \('3', '4', '5', …\) "
+                                         r"occurs among the 2 test movie ids"):
+        result = evaluation.evaluate_ranking(frame({"a": ["3", "4"], "b": ["5"]}), test, k=2)
     for metric in evaluation.METRICS:
         assert result[f"{metric}@2"] == 0.0
 
@@ -66,7 +78,8 @@ def test_hand_worked_example_exact_values():
 def test_ranks_beyond_k_are_ignored():
     test = pd.DataFrame({"user_id": ["a"], "movie_id": ["9"]})
     recs = frame({"a": ["1", "2", "9"]})
-    assert evaluation.evaluate_ranking(recs, test, k=2)["hit_rate@2"] == 0.0
+    with pytest.warns(UserWarning, match="none of the 2 recommended movie ids"):
+        assert evaluation.evaluate_ranking(recs, test, k=2)["hit_rate@2"] == 0.0
     assert evaluation.evaluate_ranking(recs, test, k=3)["hit_rate@3"] == 1.0
 
 
@@ -296,3 +309,124 @@ def test_evaluate_scores_peak_memory_stays_within_its_block_budget():
     assert result["n_users"] == 2_000
     assert peak <= budget + margin, f"peak {peak / 2**20:.1f} MB over the 16 MB budget"
     assert peak >= budget / 4, "the blocks should use the budget, not a sliver of it"
+
+
+# --------------------------------------------------------------------------- bad input (issue 24)
+def test_both_paths_agree_for_k_beyond_the_catalogue_and_precision_divides_by_k():
+    """Before: precision@2000 was hits / catalogue through model.evaluate, hits / 2000 through
+    evaluate_ranking. Missing places are misses, on both paths, for every k."""
+    from movierec_utils.models import Popularity
+
+    rng = np.random.default_rng(1)
+    ratings = pd.DataFrame({"user_id": rng.integers(0, 12, 200).astype(str),
+                            "movie_id": rng.integers(0, 25, 200).astype(str)}).drop_duplicates()
+    train, test = ratings.iloc[::3], ratings.drop(ratings.index[::3])
+    test = test[test["user_id"].isin(train["user_id"])]
+    model = Popularity().fit(train)
+    users = sorted(test["user_id"].unique())
+    for k in (1, 5, 24, 25, 26, 2000, 10**9):
+        by_model = model.evaluate(test, k=k)
+        by_frame = evaluation.evaluate_ranking(model.recommend(users, k=k), test, k=k)
+        for metric in ("precision", "recall", "ndcg", "map", "hit_rate", "mrr"):
+            assert by_model[f"{metric}@{k}"] == pytest.approx(by_frame[f"{metric}@{k}"],
+                                                              abs=1e-12), (k, metric)
+    hits = model.evaluate(test, k=2000, per_user=True)[1]["recall@2000"]
+    assert model.evaluate(test, k=2000)["precision@2000"] == pytest.approx(
+        np.mean(hits * test.groupby("user_id").size().reindex(users).to_numpy() / 2000))
+    assert "precision@k still divides by ``k``" in evaluation.__doc__
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_scores_are_an_error_naming_how_many_and_which_rows(bad):
+    scores = np.zeros((6, 5))
+    scores[[1, 4], 2] = bad
+    scores[4, 0] = bad
+    test = sp.csr_matrix(np.ones((6, 5)))
+    message = r"^3 scores are NaN or \+inf, for 2 of 6 users \(user rows 1, 4\)"
+    for call in (lambda: evaluation.evaluate_scores(scores, test, 2),
+                 lambda: evaluation.evaluate_scores(lambda u: scores[u], test, 2, batch_size=1),
+                 lambda: evaluation.top_k(scores, 2),
+                 lambda: evaluation.top_k_categorical_accuracy(scores, np.arange(6),
+                                                               np.zeros(6, int), k=2)):
+        with pytest.raises(evaluation.NonFiniteScoresError, match=message):
+            call()
+
+
+def test_a_diverged_scorer_is_an_error_not_zero_metrics():
+    scores = np.full((943, 50), np.nan)
+    test = sp.csr_matrix(np.eye(943, 50))
+    with pytest.raises(ValueError, match=r"^2,500 scores are NaN or \+inf, for 50 of 50 users"):
+        evaluation.evaluate_scores(scores, test, 10)
+
+
+def test_minus_infinity_marks_a_movie_never_recommended_and_is_allowed():
+    scores = np.array([[-np.inf, 2.0, 1.0], [3.0, -np.inf, -np.inf]])
+    items, values = evaluation.top_k(scores, 3)
+    assert items[0, :2].tolist() == [1, 2] and items[1, 0] == 0
+    result = evaluation.evaluate_scores(scores, sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0]])), 2)
+    assert result["hit_rate@2"] == 0.0
+    huge = np.array([[1e308, 1e308, 1.0]])  # a row sum overflows to +inf: still finite scores
+    assert evaluation.top_k(huge, 1)[0].tolist() == [[0]]
+
+
+@pytest.mark.parametrize("recommended, tested", [("1.0", "1"), ("01", "1"), (" 1", "1"),
+                                                 ("1", "1.0")])
+def test_ids_written_differently_are_an_error_naming_the_cause(recommended, tested):
+    """Before: ids 1.0 against "1" or "01" gave all-zero metrics without a word."""
+    recs = frame({"a": [recommended, "2" + recommended]})
+    test = pd.DataFrame({"user_id": ["a"], "movie_id": [tested]})
+    with pytest.raises(ValueError, match=r"none of the 2 recommended movie ids .* occurs among "
+                                         r"the 1 test movie ids .* Ids are compared as strings.* "
+                                         r"They match as numbers"):
+        evaluation.evaluate_ranking(recs, test, k=2)
+
+
+def test_recommendations_for_none_of_the_test_users_warn():
+    test = pd.DataFrame({"user_id": ["1", "2"], "movie_id": ["5", "6"]})
+    with pytest.raises(ValueError, match=r"none of the 1 recommended user ids \('1.0', …\).*"
+                                         r"They match as numbers"):
+        evaluation.evaluate_ranking(frame({"1.0": ["5"]}), test, k=1)
+    with pytest.warns(UserWarning, match=r"none of the 1 recommended user ids \('x', …\) occurs "
+                                         r"among the 2 test user ids"):
+        evaluation.evaluate_ranking(frame({"x": ["5"]}), test, k=1)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"batch_size": 0}, r"batch_size must be a whole number ≥ 1; got 0"),
+    ({"batch_size": 2.5}, r"batch_size must be a whole number ≥ 1; got 2.5"),
+    ({"max_block_bytes": 0}, r"max_block_bytes must be a finite number > 0; got 0"),
+    ({"max_block_bytes": np.nan}, r"max_block_bytes must be a finite number > 0; got nan"),
+    ({"per_user": "yes"}, r"per_user must be True or False; got 'yes'")])
+def test_evaluator_settings_are_checked(settings, message):
+    scores, test = np.ones((2, 3)), sp.csr_matrix(np.eye(2, 3))
+    with pytest.raises(ValueError, match=message):
+        evaluation.evaluate_scores(scores, test, 2, **settings)
+    if "per_user" not in settings:
+        with pytest.raises(ValueError, match=message):
+            evaluation.top_k(scores, 2, **settings)
+
+
+def test_malformed_score_blocks_and_catalogue_sizes_are_named():
+    test = sp.csr_matrix(np.eye(2, 3))
+    with pytest.raises(ValueError, match=r"scores for 1 user must be a \(1, items\) array, got "
+                                         r"shape \(3,\)"):
+        evaluation.evaluate_scores(lambda users: np.ones(3), test, 2)
+    with pytest.raises(ValueError, match=r"scores have 1 user rows but the test matrix 2"):
+        evaluation.evaluate_scores(np.ones((1, 3)), test, 2)
+    with pytest.raises(ValueError, match=r"scores for 1 user must be a \(1, items\) array, got "
+                                         r"shape \(2, 3\)"):
+        evaluation.evaluate_scores(lambda users: np.ones((2, 3)), test, 2)
+    with pytest.raises(ValueError, match=r"exclude \(the training matrix\) is 2 × 4 but test 2 × 3"):
+        evaluation.evaluate_scores(np.ones((2, 3)), test, 2, exclude=sp.csr_matrix((2, 4)))
+    with pytest.raises(ValueError, match=r"user positions must lie in \[0, 2\), got 0 … 5"):
+        evaluation.top_k(np.ones((2, 3)), 2, users=[0, 5])
+    with pytest.raises(ValueError, match=r"scores must be a \(users, items\) array .* shape \(3,\)"):
+        evaluation.top_k(np.ones(3), 2)
+    with pytest.raises(ValueError, match=r"the scores have 4 columns but the masked training "
+                                         r"matrix 3"):
+        evaluation.evaluate_scores(np.ones((2, 4)), test, 2, exclude=test)
+    frame_test = pd.DataFrame({"user_id": ["a"], "movie_id": ["1"]})
+    for bad, shown in ((0, "0"), (2.5, "2.5")):
+        with pytest.raises(ValueError, match=rf"catalog_size must be a whole number ≥ 1 or None; "
+                                             rf"got {shown}"):
+            evaluation.evaluate_ranking(frame({"a": ["1"]}), frame_test, k=1, catalog_size=bad)

@@ -43,3 +43,15 @@ def test_compact_ids_give_the_same_matrices_and_metrics():
         recs = model.recommend(list(model.users_.ids), k=10)
         results.append((model.evaluate(test), evaluation.evaluate_ranking(recs, test, k=10)))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("values", [
+    [1, 22, 333], np.array([1, 22, 333], dtype=np.int64), np.array([7], dtype=np.uint8),
+    pd.Series(["1", "22"], dtype="string[pyarrow]"), pd.Series(["a", None], dtype="string[pyarrow]"),
+    pd.Series(["1", "22"], dtype=object), np.array(["x", "y"]), pd.Index(["a", "b"]),
+    pd.Series([1.0, 2.5]), ["x", 3, 4.0], pd.Series([True, False]), (np.int32(5),)])
+def test_as_ids_fast_paths_give_exactly_what_str_gives(values):
+    """Strings and integers skip the per-value loop (seconds at 250,000 ids); same result."""
+    got = as_ids(values)
+    assert got.dtype == object and all(type(value) is str for value in got)
+    assert got.tolist() == [str(value) for value in values]

@@ -95,11 +95,39 @@ def test_errors(split):
     model = LightGCN(**{**FAST, "epochs": 1}).fit(train)
     with pytest.raises(KeyError, match="unknown user id '0'"):
         model.recommend(["0"])
-    with pytest.raises(ValueError, match="loss must be"):
-        LightGCN(loss="mse")
-    with pytest.raises(ValueError, match="n_layers must be 0 or more"):
-        LightGCN(n_layers=-1)
     assert MODELS["gnn"] is LightGCN
+
+
+@pytest.mark.parametrize("setting, value, allowed", [
+    ("loss", "mse", "one of 'softmax', 'bpr'"), ("n_layers", -1, "≥ 0"),
+    ("embedding_dim", 0, "≥ 1"), ("batch_size", 0, "≥ 1"), ("epochs", 0, "≥ 1"),
+    ("max_epochs", 0, "≥ 1"), ("patience", 0, "≥ 1"), ("learning_rate", 0.0, "> 0"),
+    ("learning_rate", float("nan"), "> 0"), ("l2", -0.1, "≥ 0"), ("l2", float("inf"), "≥ 0"),
+    ("epochs", 2.5, "whole number"),
+])
+def test_every_setting_is_checked_when_the_model_is_built(setting, value, allowed):
+    with pytest.raises(ValueError, match=f"{setting} must be .*{allowed}.*got {value!r}"):
+        LightGCN(**{setting: value})
+
+
+def test_the_propagation_matrix_equals_layer_by_layer_propagation(split):
+    """make_propagation's P (one matrix, computed once) and propagate's K layers over a sparse S
+    (used when P would not fit in memory) give the same final embeddings, whole or per user."""
+    from movierec_utils.models.lightgcn import make_propagation
+    from movierec_utils.tfenv import tf
+
+    train, _, _ = split
+    seen = Popularity().fit(train).seen_
+    rng = np.random.default_rng(0)
+    users = tf.constant(rng.normal(size=(seen.shape[0], 8)), tf.float32)
+    movies = tf.constant(rng.normal(size=(seen.shape[1], 8)), tf.float32)
+    some_users = tf.constant([3, 0, 3, 7])
+    for n_layers in (0, 1, 3, 4):
+        by_matrix = make_propagation(seen, n_layers)
+        by_layers = make_propagation(seen, n_layers, max_dense_bytes=0)
+        for index in (None, some_users):
+            for got, expected in zip(by_matrix(users, movies, index), by_layers(users, movies, index)):
+                np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-5)
 
 
 def test_a_graph_too_large_for_a_dense_block_is_propagated_sparsely_with_the_same_result(split):

@@ -7,7 +7,10 @@ import json
 import re
 from pathlib import Path
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# every notebook nbval executes: the lessons, notebooks/appendix/ and notebooks/solutions/
+NOTEBOOKS = sorted(path for pattern in ("[0-9][0-9]_*.ipynb", "appendix/*.ipynb",
+                                        "solutions/*.ipynb")
+                   for path in (Path(__file__).resolve().parents[1] / "notebooks").glob(pattern))
 LEFT_OUT = re.compile(r"^\s*#\s*(NBVAL_IGNORE_OUTPUT|NBVAL_SKIP)\s*$", re.M)
 MINIMUM_COMPARED = 0.80
 

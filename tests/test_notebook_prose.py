@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# every notebook nbval executes: the lessons, notebooks/appendix/ and notebooks/solutions/
+NOTEBOOKS = sorted(path for pattern in ("[0-9][0-9]_*.ipynb", "appendix/*.ipynb",
+                                        "solutions/*.ipynb")
+                   for path in (Path(__file__).resolve().parents[1] / "notebooks").glob(pattern))
 PRECISE = re.compile(r"(?<![\d.])\d+\.(\d{3,})(?![\d.])")
 ANY_NUMBER = re.compile(r"\d+\.\d+")
 

@@ -1,31 +1,55 @@
-"""README's results table is generated from results/summary.json and must agree with it."""
+"""README's generated blocks (headline, results table and verdicts) are written by `make report`
+from results/summary.json and must agree with it."""
 import pytest
 
-from movierec_utils import summary
 from movierec_utils.paths import project_root
+from movierec_utils.results import read_results_file
+from tools import readme as readme_blocks
+
+README = project_root() / "README.md"
 
 
-def test_readme_results_table_matches_summary_json():
+@pytest.fixture(scope="module")
+def summary_record():
     path = project_root() / "results" / "summary.json"
     if not path.is_file():
         pytest.fail("results/summary.json is missing: run `make report` (notebook 04 writes it)")
-    assert summary.readme_block() == summary.readme_table(summary.load_summary(path))
+    return read_results_file(path)
 
 
-def test_update_readme_rewrites_only_the_marked_block(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{summary.README_START}\nold\n{summary.README_END}\noutro\n")
-    record = {"split_seeds": [1, 2], "models": {"ease": {
-        m: {"mean": 0.5, "std": 0.01} for m in summary.TABLE_METRICS}}}
-    assert summary.update_readme(record, readme)
-    text = readme.read_text()
-    assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
-    assert "| EASE | 0.500 ± 0.010 |" in text
-    assert summary.readme_block(readme) == summary.readme_table(record)
+def test_readme_has_the_markers_of_every_generated_block():
+    readme_blocks.check_markers(README)
 
 
-def test_update_readme_refuses_a_readme_without_markers(tmp_path):
+@pytest.mark.parametrize("name", readme_blocks.BLOCKS)
+def test_each_generated_block_matches_summary_json(summary_record, name):
+    text = README.read_text(encoding="utf-8")
+    expected = readme_blocks.generated_blocks(summary_record)[name]
+    assert readme_blocks.block(text, name) == expected, \
+        f"README's {name} block is stale: run `make report` (it rewrites the block)"
+
+
+def test_a_readme_without_markers_is_refused_naming_the_blocks(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("no markers")
-    with pytest.raises(ValueError, match="has no markers"):
-        summary.update_readme({"split_seeds": [], "models": {}}, readme)
+    with pytest.raises(readme_blocks.ReadmeError, match="no markers for the generated block"
+                                                        r"\(s\) headline, results"):
+        readme_blocks.check_markers(readme)
+
+
+def test_the_headline_words_its_verdict_by_the_one_rule_in_summary():
+    from movierec_utils import summary
+
+    models = {name: {metric: {"mean": mean, "std": 0.01} for metric in summary.TABLE_METRICS}
+              for name, mean in (("ease", 0.47), ("two_tower", 0.49), ("gnn", 0.46))}
+    record = {"split_seeds": [42, 1, 2], "models": models, "best_neural_model": "two_tower"}
+    assert "—" not in readme_blocks.headline(record)  # no paired tests: no verdict claimed
+    record["versus_ease"] = [
+        {"model": label, "split seed": seed, "mean difference": difference, "Wilcoxon p": p}
+        for label, difference in (("Two-tower (01)", 0.02), ("LightGCN (02)", -0.01))
+        for seed, p in ((42, 0.01), (1, 0.02), (2, 0.3))]
+    words = {row["model"]: row["verdict"] for row in summary.verdicts_against("ease", record)}
+    assert words["two_tower"] == "better than EASE"
+    headline = readme_blocks.headline(record)
+    assert "the best neural model, Two-tower (01), scores 0.490 ± 0.010 — **better than EASE**" \
+        in headline

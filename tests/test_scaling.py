@@ -5,7 +5,7 @@ import math
 import pytest
 
 from benchmarks import scaling as benchmark
-from movierec_utils import readme, scaling
+from movierec_utils import scaling
 from movierec_utils.models.baselines import EASE
 from movierec_utils.synthetic import synthetic_ratings
 
@@ -84,13 +84,13 @@ def test_growth_and_fitted_exponents_recover_a_known_power_law(exponent):
     assert fitted["peak memory ~ ratings^"] == pytest.approx(1.0)
 
 
-def test_readme_table_marks_projections_bounded_fits_and_failures():
+def test_the_markdown_table_marks_projections_bounded_fits_and_failures():
     record = fake_record(1.0, projected_at=("25m",))
     record["runs"] += [{"run": "ease", "size": "25m", "train_ratings": 2.5e7,
                         "epoch_seconds": 120.0, "evaluated_users": 2.5e5, "movies": 2.5e4,
                         "evaluation_seconds": 300.0, "peak_gib": 9.5, "max_items": 16_384},
                        {"run": "dnn", "size": "25m", "failed": "exit 137: Killed"}]
-    table = scaling.readme_table(record)
+    table = scaling.markdown_table(record)
     assert ("| Two-tower, full softmax (reported) | 1.0 / 1.0 / 0.1 | 10.0 / 10.0 / 1.0 | "
             "25.0 *p* / 25.0 / 2.5 | 2026-12-03 |") in table
     assert "120 *m* / 300 / 10.2 *o* | undated |" in table  # 9.5 GiB = 10.2 GB; no 10M cell
@@ -121,12 +121,17 @@ def test_a_host_name_repeated_by_another_machine_does_not_make_its_costs_compara
     assert "25m" not in set(scaling.comparable(costs)["size"].astype(str))
 
 
-def test_readme_scaling_table_matches_results_json():
-    assert scaling.readme_block() == scaling.readme_table(scaling.load_scaling())
+def test_the_table_of_docs_scaling_matches_results_json():
+    from tools.readme import block
+
+    text = benchmark.DOC.read_text(encoding="utf-8")
+    assert block(text, "scaling") == scaling.markdown_table(scaling.load_scaling())
 
 
-def test_a_readme_block_without_its_markers_is_refused(tmp_path):
-    page = tmp_path / "README.md"
+def test_a_doc_without_the_scaling_markers_is_refused(tmp_path, monkeypatch):
+    page = tmp_path / "scaling.md"
     page.write_text("no markers here")
-    with pytest.raises(ValueError, match="has no markers"):
-        readme.replace_block(scaling.README_START, scaling.README_END, "table", page)
+    monkeypatch.setattr(benchmark, "DOC", page)
+    with pytest.raises(ValueError, match="no markers"):
+        benchmark.update_doc()
+    assert page.read_text() == "no markers here"

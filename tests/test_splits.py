@@ -1,4 +1,5 @@
 """Splits: deterministic for a seed, disjoint, complete, every user in train."""
+import re
 import pandas as pd
 import pytest
 
@@ -59,12 +60,32 @@ def test_holdout_users_removes_whole_users(synthetic):
     assert held["user_id"].nunique() == 3 and len(rest) + len(held) == len(synthetic)
 
 
-@pytest.mark.parametrize("bad", [0, 1, -0.2, 1.5])
+@pytest.mark.parametrize("bad", [0, 1, -0.2, 1.5, float("nan"), "0.75", True])
 def test_ratio_must_be_a_proper_fraction(synthetic, bad):
-    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+    message = rf"ratio must be a finite number in \(0, 1\); got {re.escape(repr(bad))}"
+    with pytest.raises(ValueError, match=message):
         stratified_split(synthetic, ratio=bad)
-    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+    with pytest.raises(ValueError, match=message):
         random_split(synthetic, ratio=bad)
+    with pytest.raises(ValueError, match=message.replace("ratio", "valid_ratio", 1)
+                       .replace("; got", " or None; got")):
+        stratified_split(synthetic, valid_ratio=bad)
+    with pytest.raises(ValueError, match=message.replace("ratio", "fraction", 1)):
+        holdout_users(synthetic, fraction=bad)
+
+
+@pytest.mark.parametrize("split", ["stratified_split", "random_split", "holdout_users"])
+def test_split_settings_and_frames_are_checked(synthetic, split):
+    function = {"stratified_split": stratified_split, "random_split": random_split,
+                "holdout_users": holdout_users}[split]
+    for seed, shown in ((-1, "-1"), (1.5, "1.5"), (None, "None")):
+        with pytest.raises(ValueError, match=rf"seed must be a whole number in \[0, 4294967295\]; "
+                                             rf"got {shown}"):
+            function(synthetic, seed=seed)
+    with pytest.raises(ValueError, match=r"ratings must be a pandas DataFrame, got list"):
+        function([1, 2])
+    with pytest.raises(ValueError, match=r"ratings lack the column\(s\) \['user_id'"):
+        function(synthetic.drop(columns="user_id"))
 
 
 def test_duplicated_ratings_are_refused_not_split_across_train_and_test(synthetic):

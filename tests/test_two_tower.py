@@ -65,6 +65,41 @@ def test_unknown_user_and_bad_configuration_are_reported(split):
         TwoTower(loss="softmax")
 
 
+@pytest.mark.parametrize("setting, value, words", [
+    ("embedding_dim", 0, "embedding_dim must be a whole number ≥ 1; got 0"),
+    ("batch_size", 0, "batch_size must be a whole number ≥ 1"),
+    ("epochs", -1, "epochs must be a whole number ≥ 1"),
+    ("patience", 2.0, "patience must be a whole number ≥ 1"),
+    ("learning_rate", 0.0, "learning_rate must be a finite number > 0"),
+    ("learning_rate", float("nan"), "learning_rate must be a finite number > 0"),
+    ("l2", -0.1, "l2 must be a finite number ≥ 0"),
+    ("output_dim", 0, "output_dim must be a whole number ≥ 1 or None"),
+    ("tower_activation", "rleu", "tower_activation must be one of"),
+    ("optimizer", "adamw", "optimizer must be one of"),
+    ("remove_accidental_hits", 1, "remove_accidental_hits must be True or False"),
+    ("hidden_units", (64, 0), r"hidden_units\[1\] must be a whole number ≥ 1"),
+    ("hidden_units", 64, "hidden_units must be a tuple of layer widths"),
+])
+def test_every_setting_is_checked_when_the_model_is_built(setting, value, words):
+    with pytest.raises(ValueError, match=words):
+        TwoTower(**{setting: value})
+
+
+def test_sampled_objectives_are_a_mean_per_rating_without_accidental_hits():
+    """TFRS's Retrieval sums over the batch; the model's loss is the mean per rating, on the full
+    softmax's scale, and a batch's second copy of a movie is not a negative for the first."""
+    from movierec_utils.models.two_tower import TwoTowerModel
+
+    model = TwoTowerModel(["u1", "u2", "u3"], ["A", "B"], embedding_dim=4, loss="in_batch")
+    batch = {"user_id": tf.constant(["u1", "u2", "u3"]), "movie_id": tf.constant(["A", "B", "A"])}
+    users, movies = model.user_model(batch["user_id"]), model.movie_model(batch["movie_id"])
+    logits = tf.matmul(users, movies, transpose_b=True).numpy()
+    duplicate = np.array([[0, 0, 1], [0, 0, 0], [1, 0, 0]], dtype=bool)  # A twice: no negative
+    logits = np.where(duplicate, -np.inf, logits)
+    per_rating = -np.diag(logits - np.log(np.exp(logits).sum(axis=1, keepdims=True)))
+    assert float(model.compute_loss(batch)) == pytest.approx(per_rating.mean(), rel=1e-5)
+
+
 def test_serving_index_returns_the_models_top_titles(split):
     train, _, _ = split
     model = TwoTower(**FAST).fit(train)

@@ -8,6 +8,12 @@
 A subclass implements ``_fit`` and ``_score`` (a ``users × catalogue`` score block) and lists
 the columns it reads in ``required_columns``; ranking, masking, evaluation, input checks and
 timing live here, once. Ids are handled as strings, MovieLens' type: 55 and "55" are one user.
+
+Every setting is checked when the object is built — a subclass calls :func:`check_setting` in its
+constructor for each argument — so a bad value is a ``ValueError`` naming the setting, the value
+and the allowed range, never a silently worse model or a bare Python error later. The training-
+loop settings a subclass keeps (``epochs``, ``max_epochs``, ``patience``, ``batch_size``: whole
+numbers ≥ 1) are checked again by ``fit`` before any work, whatever the constructor did.
 """
 from __future__ import annotations
 
@@ -15,9 +21,13 @@ import time
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from movierec_utils import data, evaluation
 from movierec_utils.interactions import IdIndex, UnknownIdError, as_ids, interaction_matrix
+from movierec_utils.settings import check_setting
+
+__all__ = ["NotFittedError", "Recommender", "check_setting", "fit_keras_epoch", "refit_epochs"]
 
 
 class NotFittedError(RuntimeError):
@@ -31,12 +41,13 @@ class Recommender:
     required_columns: tuple[str, ...] = ("user_id", "movie_id")
 
     def __init__(self, seed: int = 42):
-        self.seed = seed
+        self.seed = check_setting("seed", seed, kind=int, low=0, high=2**32 - 1)
         self.fit_seconds_: float | None = None
         self.history_: list[dict] = []
 
     # ------------------------------------------------------------------ public interface
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> "Recommender":
+        self._check_training_settings()
         train = _checked_ratings(train, "train", self.required_columns)
         if "user_rating" in train:
             _check_star_ratings(train, "train")
@@ -58,49 +69,96 @@ class Recommender:
     def recommend(self, user_ids, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
         """Top-``k`` movies for each user id, best first, as a tidy DataFrame."""
         self._check_fitted()
-        evaluation._check_k(k)
+        evaluation.check_k(k)
+        check_setting("exclude_seen", exclude_seen, kind=bool)
         user_ids = as_ids(user_ids)
         codes = self.users_.codes(user_ids)
-        items, scores = evaluation.top_k(self._score, k, codes,
-                                         self.seen_ if exclude_seen else None)
+        with self._naming_users(self.users_.ids):
+            items, scores = evaluation.top_k(self._score, k, codes,
+                                             self.seen_ if exclude_seen else None)
         return self._recommendation_frame(user_ids, items, scores)
 
     def evaluate(self, test: pd.DataFrame, k: int = 10, per_user: bool = False):
         """Rank the whole catalogue for every test user (training movies masked); see
-        :mod:`movierec_utils.evaluation` for the metric definitions."""
+        :mod:`movierec_utils.evaluation` for the metric definitions — the same numbers as
+        ``evaluate_ranking(model.recommend(users, k), test, k)`` for every ``k``, including
+        ``k`` beyond the catalogue (missing places count as misses: precision@k divides by k).
+        NaN or +inf scores are an error naming the users, never a metric."""
         self._check_fitted()
+        evaluation.check_k(k)
+        check_setting("per_user", per_user, kind=bool)
         return self._evaluate(_checked_ratings(test, "test"), k, per_user)
 
     def _evaluate(self, test: pd.DataFrame, k: int, per_user: bool = False):
-        test_matrix = interaction_matrix(test, self.users_, self.items_, strict=False)
-        unknown_users = ~test["user_id"].isin(self.users_.ids)
-        if unknown_users.any():
-            raise UnknownIdError(f"{test.loc[unknown_users, 'user_id'].nunique()} test users are not "
-                           "in the training data; split with stratified_split so every user "
-                           "has training ratings, or use a cold-start model.")
-        return evaluation.evaluate_scores(self._score, test_matrix, k, exclude=self.seen_,
-                                          per_user=per_user,
-                                          n_relevant=_relevant_counts(test, self.users_.ids))
+        test_matrix, n_relevant = self._evaluation_inputs(test)
+        with self._naming_users(self.users_.ids):
+            return evaluation.evaluate_scores(self._score, test_matrix, k, exclude=self.seen_,
+                                              per_user=per_user, n_relevant=n_relevant)
+
+    def _evaluation_inputs(self, test: pd.DataFrame):
+        """``(test matrix over the catalogue, relevant movies per user)`` for checked ratings of
+        known users; what every evaluation of the same ratings shares."""
+        users = self.users_.codes(test["user_id"], strict=False)
+        if (users < 0).any():
+            unknown = pd.unique(np.asarray(test["user_id"], dtype=object)[users < 0])
+            raise UnknownIdError(
+                f"{len(unknown)} test users are not in the training data (e.g. "
+                f"{', '.join(repr(user) for user in unknown[:3])}); split with stratified_split "
+                "so every user has training ratings, or use a cold-start model.")
+        movies = self.items_.codes(test["movie_id"], strict=False)
+        known = movies >= 0
+        test_matrix = sp.csr_matrix((np.ones(known.sum()), (users[known], movies[known])),
+                                    shape=(len(self.users_), len(self.items_)))
+        test_matrix.sum_duplicates()
+        # Relevant: each user's distinct test movies — the matrix row's (duplicates summed),
+        # plus movies outside the catalogue, which cannot be ranked but still count.
+        n_relevant = np.diff(test_matrix.indptr)
+        if not known.all():
+            outside = pd.factorize(np.asarray(test["movie_id"], dtype=object)[~known])[0]
+            pairs = np.unique(users[~known].astype(np.int64) * (outside.max() + 1) + outside)
+            n_relevant = n_relevant + np.bincount(pairs // (outside.max() + 1),
+                                                  minlength=len(self.users_))
+        if test_matrix.nnz == 0:
+            examples = ", ".join(repr(movie) for movie in pd.unique(test["movie_id"])[:3])
+            raise ValueError(
+                f"none of the test movies ({examples}, …) is in the model's catalogue "
+                f"({len(self.items_):,} movies, e.g. {self.items_.ids[0]!r}), so every metric "
+                "would be 0. Ids are compared as strings, MovieLens' type (\"1\", not 1.0 or "
+                "\"01\"): check that train and test come from the same data set and are "
+                "written the same way.")
+        return test_matrix, n_relevant
+
+    @staticmethod
+    def _naming_users(ids):
+        """Re-raise the evaluator's non-finite-score error naming user ids, not positions."""
+        return _NamingUsers(ids)
 
     def _evaluate_users_by_scores(self, ratings: pd.DataFrame, score_rows, k: int,
                                   per_user: bool):
         """Metrics for users outside the training data: ``score_rows(user_ids)`` gives their
         scores over the catalogue; all their ``ratings`` are relevant and nothing is masked."""
         self._check_fitted()
+        evaluation.check_k(k)
+        check_setting("per_user", per_user, kind=bool)
+        ratings = _checked_ratings(ratings, "ratings")
         new_users = IdIndex(ratings["user_id"], "user id")
         test = interaction_matrix(ratings, new_users, self.items_, strict=False)
-        return evaluation.evaluate_scores(score_rows(new_users.ids), test, k, per_user=per_user,
-                                          n_relevant=_relevant_counts(ratings, new_users.ids))
+        with self._naming_users(new_users.ids):
+            return evaluation.evaluate_scores(score_rows(new_users.ids), test, k,
+                                              per_user=per_user,
+                                              n_relevant=_relevant_counts(ratings, new_users.ids))
 
     def categorical_accuracy(self, ratings: pd.DataFrame, k: int = 100) -> float:
         """TFRS's top-k categorical accuracy over ``ratings`` (one query per rating, nothing
         masked). Ratings of users or movies the model never saw count as misses."""
         self._check_fitted()
+        evaluation.check_k(k)
         ratings = _checked_ratings(ratings, "ratings")
         known = ratings["user_id"].isin(self.users_.ids) & ratings["movie_id"].isin(self.items_.ids)
-        hits = evaluation.top_k_categorical_accuracy(
-            self._score, self.users_.codes(ratings.loc[known, "user_id"]),
-            self.items_.codes(ratings.loc[known, "movie_id"]), k=k)
+        user_codes = self.users_.codes(ratings.loc[known, "user_id"])
+        with self._naming_users(self.users_.ids):
+            hits = evaluation.top_k_categorical_accuracy(
+                self._score, user_codes, self.items_.codes(ratings.loc[known, "movie_id"]), k=k)
         return hits * known.mean()
 
     def refit(self, train: pd.DataFrame) -> "Recommender":
@@ -141,12 +199,17 @@ class Recommender:
         Each epoch's record holds its loss and training seconds (validation excluded).
 
         Without ``valid`` it trains ``self.epochs`` epochs. With ``valid``, NDCG@10 and
-        Recall@10 are measured after every epoch with the full-ranking evaluator; training stops
-        after ``self.patience`` epochs without a better NDCG@10 (or at ``self.max_epochs``, the
-        budget) and the best epoch's state is restored. Sets ``history_`` and ``best_epoch_``.
+        Recall@10 are measured after every epoch with the full-ranking evaluator (the stopping
+        rule needs each epoch's: the best one is restored); the validation ratings become a
+        matrix once per fit, so an epoch's evaluation costs one scoring pass and a top-k.
+        Training stops after ``self.patience`` epochs without a better NDCG@10 (or at
+        ``self.max_epochs``, the budget) and the best epoch's state is restored. Sets
+        ``history_`` and ``best_epoch_``.
         """
+        self._check_training_settings()
         budget = getattr(self, "max_epochs", self.epochs) if valid is not None else self.epochs
         self.stopped_on_validation_ = valid is not None
+        validation_metrics = self._validation_scorer(valid) if valid is not None else None
         best_state, best_score, waited = None, -np.inf, 0
         for epoch in range(1, budget + 1):
             started = time.perf_counter()
@@ -159,7 +222,7 @@ class Recommender:
             record["seconds"] = time.perf_counter() - started  # training only, not validation
             self._clear_cache()
             if valid is not None:
-                metrics = self._validation_metrics(valid)
+                metrics = validation_metrics()
                 record.update({f"valid_{name}": metrics[name]
                                for name in ("ndcg@10", "recall@10")})
                 if record["valid_ndcg@10"] > best_score:
@@ -180,7 +243,32 @@ class Recommender:
 
     def _validation_metrics(self, valid: pd.DataFrame, k: int = 10) -> dict:
         """Metrics on validation ratings of known users (for early stopping and tuning)."""
-        return self._evaluate(valid[valid["user_id"].isin(self.users_.ids)], k)
+        return self._validation_scorer(valid, k)()
+
+    def _validation_scorer(self, valid: pd.DataFrame, k: int = 10):
+        """A function giving the current weights' metrics on ``valid`` (ratings of unknown
+        users dropped): the ratings become a matrix once, each call scores and ranks."""
+        valid = _checked_ratings(valid, "valid")
+        known = valid[self.users_.codes(valid["user_id"], strict=False) >= 0]
+        if known.empty:
+            raise ValueError("no validation rating is of a user in the training data: split "
+                             "with stratified_split(..., valid_ratio=...) so every user has "
+                             "training ratings")
+        test_matrix, n_relevant = self._evaluation_inputs(known)
+
+        def metrics() -> dict:
+            with self._naming_users(self.users_.ids):
+                return evaluation.evaluate_scores(self._score, test_matrix, k,
+                                                  exclude=self.seen_, n_relevant=n_relevant)
+        return metrics
+
+    #: Training-loop settings ``fit`` checks when a subclass has them: whole numbers ≥ 1.
+    TRAINING_SETTINGS = ("epochs", "max_epochs", "patience", "batch_size")
+
+    def _check_training_settings(self) -> None:
+        for name in self.TRAINING_SETTINGS:
+            if hasattr(self, name):
+                check_setting(name, getattr(self, name), kind=int, low=1)
 
     # ------------------------------------------------------------------ helpers
     def _check_fitted(self) -> None:
@@ -203,6 +291,21 @@ class Recommender:
     def __repr__(self) -> str:
         params = ", ".join(f"{key}={value!r}" for key, value in self.get_params().items())
         return f"{type(self).__name__}({params})"
+
+
+class _NamingUsers:
+    """Context manager: :class:`evaluation.NonFiniteScoresError` re-raised naming user ids."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, evaluation.NonFiniteScoresError) and error.names is None:
+            raise error.naming(self.ids) from None
+        return False
 
 
 def _relevant_counts(ratings: pd.DataFrame, user_ids) -> np.ndarray:

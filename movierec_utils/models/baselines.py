@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from movierec_utils.models.base import Recommender
+from movierec_utils.models.base import Recommender, check_setting
 
 
 class Random(Recommender):
@@ -46,7 +46,9 @@ class EASE(Recommender):
     ``B = argmin ||X - XB||² + λ||B||²`` with ``diag(B) = 0`` has the solution
     ``P = (XᵀX + λI)⁻¹``, ``B = -P / diag(P)`` (column-wise), ``B_ii = 0``; scores are ``X B``.
     ``l2`` (λ) is chosen on validation data when ``valid`` is given and ``l2="auto"``; the
-    default, 800, is what notebook 00 chose that way on the main split.
+    default, 800, is what notebook 00 chose that way on the main split. λ must be finite and
+    > 0 (λ = 0 leaves ``XᵀX`` singular; λ < 0 fits a worse model): checked when the model is
+    built, as are ``l2_grid`` (finite values > 0), ``max_items`` and ``max_bytes``.
 
     Memory grows with the square of the catalogue: fitting holds :data:`EASE_BYTES_PER_CELL`
     bytes per item pair (10.4 GB for 18,000 movies, 111.6 GB for MovieLens 25M's 59,047).
@@ -63,16 +65,19 @@ class EASE(Recommender):
                  l2_grid: tuple = (50, 100, 200, 300, 500, 800, 1200),
                  max_items: int | None = None, max_bytes: float = 8 * 2**30):
         super().__init__(seed)
-        if max_items is not None and (not isinstance(max_items, (int, np.integer))
-                                      or max_items < 1):
-            raise ValueError(f"max_items must be a positive whole number or None, got "
-                             f"{max_items!r}")
-        if not max_bytes > 0:
-            raise ValueError(f"max_bytes must be positive, got {max_bytes!r}")
-        self.l2 = l2
+        self.l2 = check_setting("l2", l2, kind=(float, str), low=0, low_open=True,
+                                choices=("auto",))
+        if isinstance(l2_grid, (str, bytes)) or not hasattr(l2_grid, "__iter__"):
+            raise ValueError(f"l2_grid must be a sequence of finite numbers > 0 (the λ values "
+                             f"l2='auto' tries), got {l2_grid!r}")
+        if not len(l2_grid):
+            raise ValueError("l2_grid must hold at least one λ (finite, > 0), got an empty "
+                             "sequence")
+        for position, value in enumerate(l2_grid):
+            check_setting(f"l2_grid[{position}]", value, kind=float, low=0, low_open=True)
         self.l2_grid = l2_grid
-        self.max_items = max_items
-        self.max_bytes = max_bytes
+        self.max_items = check_setting("max_items", max_items, kind=int, low=1, allow_none=True)
+        self.max_bytes = check_setting("max_bytes", max_bytes, kind=float, low=0, low_open=True)
 
     def _fit(self, train, valid):
         self.modelled_ = self._modelled_items()
@@ -144,9 +149,15 @@ def _ease_weights(gram: np.ndarray, l2: float, keep_gram: bool) -> np.ndarray:
     diagonal = np.diag_indices(len(gram))
     original = gram[diagonal].copy()
     gram[diagonal] += l2
-    inverse = np.linalg.inv(gram)
-    if keep_gram:
-        gram[diagonal] = original
+    try:
+        inverse = np.linalg.inv(gram)
+    except np.linalg.LinAlgError as error:  # only for λ tiny against the counts: > 0 is PD
+        raise ValueError(f"EASE cannot invert XᵀX + λI with l2={l2!r} ({error}): λ is too small "
+                         "against the rating counts to regularise it; use a larger l2 (the "
+                         "reported 800, or l2='auto' with validation data).") from None
+    finally:
+        if keep_gram:
+            gram[diagonal] = original
     inverse /= -np.diag(inverse)
     inverse[diagonal] = 0.0
     return inverse

@@ -2,43 +2,32 @@
 
 # %% ../../notebooks/02_gnn.ipynb #lightgcn-module
 """LightGCN (He et al., SIGIR 2020): message passing on the user–movie graph, in TensorFlow.
-
-Users and movies are the nodes of a bipartite graph whose edges are the training ratings. A layer
-replaces every node's embedding by the normalised sum of its neighbours' (no weights, no
-non-linearity); the final embedding is the mean of layers 0…K and a score is a dot product. With
-``n_layers=0`` the model is plain matrix factorisation.
-
-Exported from notebooks/02_gnn.ipynb — edit there, then run ``make export``.
-"""
+Exported from notebooks/02_gnn.ipynb — edit there, then run ``make export``."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec_utils.models.base import Recommender
+from movierec_utils.models.base import Recommender, check_setting
 from movierec_utils.models.two_tower import catalogue_softmax_loss, mean_squared_norm
 from movierec_utils.seeding import set_seed
 from movierec_utils.tfenv import tf
 
 # %% auto #0
 __all__ = ['DENSE_BLOCK_MAX_BYTES', 'normalised_adjacency', 'full_adjacency', 'propagate', 'multiply', 'graph_block',
-           'softmax_loss', 'bpr_loss', 'softmax_batches', 'bpr_batches', 'scoring_embeddings', 'lightgcn_loss',
-           'make_train_step', 'LightGCN']
+           'propagation_operator', 'make_propagation', 'softmax_loss', 'bpr_loss', 'softmax_batches', 'bpr_batches',
+           'lightgcn_loss', 'make_train_step', 'LightGCN']
 
 # %% ../../notebooks/02_gnn.ipynb #normalised-adjacency
 def normalised_adjacency(interactions: sp.spmatrix) -> sp.csr_matrix:
-    """``S = D_u^{-1/2} R D_m^{-1/2}``: the user→movie block of LightGCN's ``Â``.
-
-    Degrees come from ``R`` itself; users or movies without edges get zero rows/columns.
-    """
+    """``S = D_u^{-1/2} R D_m^{-1/2}``, the user→movie block of ``Â``, degrees from ``R``
+    (users or movies without edges get zero rows/columns)."""
     interactions = sp.csr_matrix(interactions, dtype=np.float64)
     interactions.data[:] = 1.0
-    user_degree = np.asarray(interactions.sum(axis=1)).ravel()
-    movie_degree = np.asarray(interactions.sum(axis=0)).ravel()
     with np.errstate(divide="ignore"):
-        user_scale = np.where(user_degree > 0, user_degree ** -0.5, 0.0)
-        movie_scale = np.where(movie_degree > 0, movie_degree ** -0.5, 0.0)
+        user_scale, movie_scale = (np.where(degree > 0, degree ** -0.5, 0.0) for degree in (
+            np.asarray(interactions.sum(axis=axis)).ravel() for axis in (1, 0)))
     return sp.csr_matrix(sp.diags(user_scale) @ interactions @ sp.diags(movie_scale))
 
 
@@ -49,11 +38,8 @@ def full_adjacency(interactions: sp.spmatrix) -> sp.csr_matrix:
 
 # %% ../../notebooks/02_gnn.ipynb #propagate
 def propagate(block, users, movies, n_layers: int):
-    """The layer mean ``(E⁽⁰⁾ + … + E⁽ᴷ⁾) / (K + 1)`` for users and movies.
-
-    ``block`` is ``S`` (users × movies), dense or a ``tf.SparseTensor``; a layer is the two
-    products ``U ← S M`` and ``M ← Sᵀ U``, both computed from the previous layer.
-    """
+    """The layer mean ``(E⁽⁰⁾ + … + E⁽ᴷ⁾) / (K + 1)`` for users and movies; ``block`` is ``S``
+    (users × movies), dense or a ``tf.SparseTensor``."""
     user_total, movie_total = users, movies
     for _ in range(n_layers):
         users, movies = (multiply(block, movies), multiply(block, users, transpose=True))
@@ -68,14 +54,12 @@ def multiply(block, dense, transpose: bool = False):
     return tf.matmul(block, dense, transpose_a=transpose)
 
 
-DENSE_BLOCK_MAX_BYTES = 2**30  # 1 GiB: up to ~MovieLens 1M (6,040 × 3,706 × 4 bytes = 90 MB)
+DENSE_BLOCK_MAX_BYTES = 2**30  # 1 GiB: up to ~MovieLens 1M
 
 
 def graph_block(interactions, max_dense_bytes: int = DENSE_BLOCK_MAX_BYTES):
-    """``S`` as TensorFlow wants it: a dense matrix while it fits in ``max_dense_bytes`` (on 2
-    CPU cores TF's dense products, and their gradients, beat its sparse ones several times on
-    MovieLens 100k), otherwise a ``tf.SparseTensor`` whose memory grows with the ratings only
-    (MovieLens 25M's dense S would take 38 GB)."""
+    """``S`` as a dense tensor while it fits in ``max_dense_bytes``, else as a
+    ``tf.SparseTensor`` whose memory grows with the ratings only."""
     block = normalised_adjacency(interactions)
     if block.shape[0] * block.shape[1] * 4 <= max_dense_bytes:
         return tf.constant(block.toarray(), tf.float32)
@@ -83,18 +67,53 @@ def graph_block(interactions, max_dense_bytes: int = DENSE_BLOCK_MAX_BYTES):
     return tf.sparse.reorder(tf.SparseTensor(np.stack([coo.row, coo.col], axis=1).astype("int64"),
                                              coo.data.astype("float32"), coo.shape))
 
+# %% ../../notebooks/02_gnn.ipynb #propagation-operator
+def propagation_operator(interactions, n_layers: int) -> tuple[np.ndarray, np.ndarray]:
+    """The user rows and movie rows of ``P = (I + Â + … + Âᴷ) / (K + 1)``: ``propagate(S, U, M, K)
+    == (P_users @ E, P_movies @ E)``, ``E = [U; M]``. Column j is the layer mean started from node
+    j alone; Â is bipartite, so its layers alternate sides (one product with S or Sᵀ each)."""
+    block = normalised_adjacency(interactions).toarray().astype(np.float32)
+    n_users, n_movies = block.shape
+    users, movies = slice(0, n_users), slice(n_users, n_users + n_movies)
+    operator = np.zeros((n_users + n_movies,) * 2, np.float32)
+    for start, size in ((users, n_users), (movies, n_movies)):
+        side, layer = start, np.eye(size, dtype=np.float32)
+        for k in range(n_layers + 1):
+            operator[side, start] += layer / (n_layers + 1)
+            if k < n_layers:
+                side, layer = (movies, block.T @ layer) if side == users else (users, block @ layer)
+    return operator[users], operator[movies]
+
+
+def make_propagation(interactions, n_layers: int, max_dense_bytes: int = DENSE_BLOCK_MAX_BYTES):
+    """``propagation(users, movies, user_index=None)``: final embeddings of the users in
+    ``user_index`` (all without it) and of all movies — through ``P`` while it fits in
+    ``max_dense_bytes``, else layer by layer through ``graph_block``'s ``S``."""
+    if sum(interactions.shape) ** 2 * 4 > max_dense_bytes:
+        block = graph_block(interactions, max_dense_bytes)
+        return lambda users, movies, user_index=None: _rows(
+            propagate(block, users, movies, n_layers), user_index)
+    user_rows, movie_rows = map(tf.constant, propagation_operator(interactions, n_layers))
+    return lambda users, movies, user_index=None: _rows(
+        (user_rows, movie_rows), user_index, nodes=tf.concat([users, movies], axis=0))
+
+
+def _rows(pair, user_index, nodes=None):
+    """(users[user_index], movies), each first multiplied by ``nodes`` when given."""
+    users, movies = pair
+    users = users if user_index is None else tf.gather(users, user_index)
+    return (users, movies) if nodes is None else (users @ nodes, movies @ nodes)
+
 # %% ../../notebooks/02_gnn.ipynb #losses
-def softmax_loss(users, movies, user_index, targets):
-    """Full softmax over the catalogue for a batch of users: their scores for every movie, with
-    their training movies (multi-hot ``targets``) as the classes to predict."""
-    logits = tf.matmul(tf.gather(users, user_index), movies, transpose_b=True)
-    return catalogue_softmax_loss(logits, targets)
+def softmax_loss(batch_users, movies, targets):
+    """Full softmax over the catalogue; the batch users' training movies (multi-hot
+    ``targets``) are the classes to predict."""
+    return catalogue_softmax_loss(tf.matmul(batch_users, movies, transpose_b=True), targets)
 
 
-def bpr_loss(users, movies, user_index, positive, negative):
-    """Bayesian personalised ranking: ``−log σ(score(u, rated) − score(u, random))``, averaged."""
-    user = tf.gather(users, user_index)
-    margin = tf.reduce_sum(user * (tf.gather(movies, positive) - tf.gather(movies, negative)),
+def bpr_loss(batch_users, movies, positive, negative):
+    """BPR, ``−log σ(score(u, rated) − score(u, random))`` averaged; one user row per rating."""
+    margin = tf.reduce_sum(batch_users * (tf.gather(movies, positive) - tf.gather(movies, negative)),
                            axis=1)
     return tf.reduce_mean(tf.nn.softplus(-margin))  # softplus(−x) = −log σ(x)
 
@@ -114,105 +133,72 @@ def bpr_batches(seen: sp.csr_matrix, batch_size: int, rng: np.random.Generator):
     order = rng.permutation(len(users))
     users, positives = users[order], positives[order]
     negatives = rng.integers(0, seen.shape[1], size=len(users))
-    clash = np.asarray(seen[users, negatives]).ravel() > 0
-    while clash.any():  # resample the few negatives that are in fact rated
+    while (clash := np.asarray(seen[users, negatives]).ravel() > 0).any():  # resample rated ones
         negatives[clash] = rng.integers(0, seen.shape[1], size=clash.sum())
-        clash = np.asarray(seen[users, negatives]).ravel() > 0
     for start in range(0, len(users), batch_size):
-        part = slice(start, start + batch_size)
-        yield (tf.constant(users[part], tf.int32), tf.constant(positives[part], tf.int32),
-               tf.constant(negatives[part], tf.int32))
+        yield tuple(tf.constant(codes[start:start + batch_size], tf.int32)
+                    for codes in (users, positives, negatives))
 
 # %% ../../notebooks/02_gnn.ipynb #train-step
-def scoring_embeddings(users, movies, temperature: float | None = None):
-    """With a temperature τ, scores are cosine similarities / τ; otherwise dot products."""
-    if temperature is None:
-        return users, movies
-    return (tf.math.l2_normalize(users, axis=1) / temperature,
-            tf.math.l2_normalize(movies, axis=1))
-
-
-def lightgcn_loss(tables, propagation, batch, loss: str = "softmax", l2: float = 0.0,
-                  temperature: float | None = None):
-    """Propagate the layer-0 ``tables`` (users, movies), then the loss of one ``batch`` plus
+def lightgcn_loss(tables, propagation, batch, loss: str = "softmax", l2: float = 0.0):
+    """The loss of one ``batch`` (user codes first) on the propagated layer-0 ``tables``, plus
     ``l2`` × the mean squared norm of the layer-0 embeddings the batch uses."""
-    users, movies = scoring_embeddings(*propagation(*tables), temperature)
+    users, movies = propagation(*tables, batch[0])
+    used = [tf.gather(tables[0], batch[0])]
     if loss == "softmax":
-        user_index, targets = batch
-        value = softmax_loss(users, movies, user_index, targets)
-        used = [tf.gather(tables[0], user_index), tables[1]]
+        value = softmax_loss(users, movies, batch[1])
+        used.append(tables[1])
     else:
-        user_index, positive, negative = batch
-        value = bpr_loss(users, movies, user_index, positive, negative)
-        used = [tf.gather(tables[0], user_index), tf.gather(tables[1], positive),
-                tf.gather(tables[1], negative)]
+        value = bpr_loss(users, movies, batch[1], batch[2])
+        used += [tf.gather(tables[1], batch[1]), tf.gather(tables[1], batch[2])]
     return value + l2 * tf.add_n([mean_squared_norm(e) for e in used])
 
 
-def make_train_step(tables, propagation, optimizer, loss: str = "softmax", l2: float = 0.0,
-                    temperature: float | None = None):
-    """``step(*batch)``: one gradient update of ``tables`` on a batch; returns the batch's loss.
-    Runs eagerly as written — wrap it in ``tf.function`` to compile it."""
+def make_train_step(tables, propagation, optimizer, loss: str = "softmax", l2: float = 0.0):
+    """``step(*batch)``: one gradient update of ``tables``, returning the batch's loss (eager;
+    wrap it in ``tf.function`` to compile it)."""
     def step(*batch):
         with tf.GradientTape() as tape:
-            value = lightgcn_loss(tables, propagation, batch, loss, l2, temperature)
-        gradients = tape.gradient(value, tables)
-        optimizer.apply_gradients(zip(gradients, tables))
+            value = lightgcn_loss(tables, propagation, batch, loss, l2)
+        optimizer.apply_gradients(zip(tape.gradient(value, tables), tables))
         return value
 
     return step
 
 # %% ../../notebooks/02_gnn.ipynb #lightgcn-class
 class LightGCN(Recommender):
-    """LightGCN; the defaults are the configuration notebook 02 reports.
-
-    ``fit(train)`` trains ``epochs`` epochs; ``fit(train, valid)`` trains up to ``max_epochs``,
-    stops after ``patience`` epochs without a better validation NDCG@10 and keeps the best
-    epoch's embeddings.
-
-    ``loss`` is ``"softmax"`` (full softmax over all movies, ``batch_size`` users a batch) or
-    ``"bpr"`` (the paper's loss, ``batch_size`` ratings a batch). ``l2`` weighs the squared norm
-    of the layer-0 embeddings used in a step.
-    """
+    """LightGCN; the defaults are the configuration notebook 02 reports. ``fit(train)`` trains
+    ``epochs`` epochs; ``fit(train, valid)`` stops early (see ``Recommender._train_epochs``).
+    ``loss`` is ``"softmax"`` (``batch_size`` users a batch) or ``"bpr"`` (``batch_size`` ratings)."""
 
     name = "gnn"
 
     def __init__(self, embedding_dim: int = 64, n_layers: int = 3, loss: str = "softmax",
                  learning_rate: float = 0.02, l2: float = 0.01, batch_size: int = 64,
-                 epochs: int = 32, max_epochs: int = 200, patience: int = 5,
-                 temperature: float | None = None, seed: int = 42):
+                 epochs: int = 32, max_epochs: int = 200, patience: int = 5, seed: int = 42):
         super().__init__(seed)
-        if loss not in ("softmax", "bpr"):
-            raise ValueError(f"loss must be 'softmax' or 'bpr', got {loss!r}")
-        if n_layers < 0:
-            raise ValueError(f"n_layers must be 0 or more, got {n_layers}")
-        self.embedding_dim = embedding_dim
-        self.n_layers = n_layers
-        self.loss = loss
-        self.learning_rate = learning_rate
-        self.l2 = l2
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.temperature = temperature
+        self.embedding_dim = check_setting("embedding_dim", embedding_dim, kind=int, low=1)
+        self.n_layers = check_setting("n_layers", n_layers, kind=int, low=0)
+        self.loss = check_setting("loss", loss, kind=str, choices=("softmax", "bpr"))
+        self.learning_rate = check_setting("learning_rate", learning_rate, kind=float, low=0,
+                                           low_open=True)
+        self.l2 = check_setting("l2", l2, kind=float, low=0)
+        self.batch_size = check_setting("batch_size", batch_size, kind=int, low=1)
+        self.epochs = check_setting("epochs", epochs, kind=int, low=1)
+        self.max_epochs = check_setting("max_epochs", max_epochs, kind=int, low=1)
+        self.patience = check_setting("patience", patience, kind=int, low=1)
 
     def _fit(self, train: pd.DataFrame, valid: pd.DataFrame | None) -> None:
         set_seed(self.seed)
         self._rng = np.random.default_rng(self.seed)
-        n_users, n_movies = self.seen_.shape
         init = tf.keras.initializers.RandomNormal(stddev=0.1, seed=self.seed)
-        self.user_embeddings_ = tf.Variable(init((n_users, self.embedding_dim)), name="users")
-        self.movie_embeddings_ = tf.Variable(init((n_movies, self.embedding_dim)), name="movies")
-        self._optimizer = tf.keras.optimizers.Adam(self.learning_rate)
+        self.user_embeddings_, self.movie_embeddings_ = (
+            tf.Variable(init((size, self.embedding_dim))) for size in self.seen_.shape)
         self._propagate = self._make_propagation()
-        step = self._make_step()
+        step = self._make_step(tf.keras.optimizers.Adam(self.learning_rate))
         batches = softmax_batches if self.loss == "softmax" else bpr_batches
-        self._train_epochs(
-            run_epoch=lambda: np.mean([float(step(*batch))  # the epoch's mean batch loss
-                                       for batch in batches(self.seen_, self.batch_size,
-                                                            self._rng)]),
-            valid=valid,
+        self._train_epochs(valid=valid, run_epoch=lambda: np.mean([  # the epoch's mean batch loss
+            float(step(*batch)) for batch in batches(self.seen_, self.batch_size, self._rng)]),
             get_state=lambda: [v.numpy() for v in self._variables()],
             set_state=lambda state: [v.assign(s) for v, s in zip(self._variables(), state)])
 
@@ -220,15 +206,16 @@ class LightGCN(Recommender):
         return [self.user_embeddings_, self.movie_embeddings_]
 
     def _make_propagation(self):
-        """``propagate`` over the training graph's ``S`` (dense while it fits, else sparse)."""
-        block = graph_block(self.seen_)
-        return lambda users, movies: propagate(block, users, movies, self.n_layers)
+        """The training graph's propagation (``make_propagation``); a subclass may replace it."""
+        return make_propagation(self.seen_, self.n_layers)
 
-    def _make_step(self):
-        """The training step, compiled into a TensorFlow graph."""
-        return tf.function(make_train_step(self._variables(), self._propagate, self._optimizer,
-                                           self.loss, self.l2, self.temperature),
-                           reduce_retracing=True)
+    def _make_step(self, optimizer):
+        """The step compiled with ``tf.function`` and traced once: the batch length is left open."""
+        codes = tf.TensorSpec([None], tf.int32)
+        batch = ((codes, tf.TensorSpec([None, self.seen_.shape[1]], tf.float32))
+                 if self.loss == "softmax" else (codes, codes, codes))
+        return tf.function(make_train_step(self._variables(), self._propagate, optimizer,
+                                           self.loss, self.l2), input_signature=batch)
 
     def _clear_cache(self) -> None:
         self._final_cache = None
@@ -236,9 +223,7 @@ class LightGCN(Recommender):
     def final_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
         """Users' and movies' layer-mean embeddings after propagation (cached)."""
         if getattr(self, "_final_cache", None) is None:
-            users, movies = scoring_embeddings(
-                *self._propagate(self.user_embeddings_, self.movie_embeddings_), self.temperature)
-            self._final_cache = (users.numpy(), movies.numpy())
+            self._final_cache = tuple(t.numpy() for t in self._propagate(*self._variables()))
         return self._final_cache
 
     def _score(self, user_codes: np.ndarray) -> np.ndarray:

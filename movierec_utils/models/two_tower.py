@@ -5,24 +5,27 @@
 edit the notebook, then run `make export`).
 
 A user tower and a movie tower map ids to vectors; their dot product scores a (user, movie)
-pair. Three objectives (``loss``): TFRS's in-batch softmax (``"in_batch"``), the same with the
-log-Q sampling correction (``"logq"``), and a full softmax over the whole catalogue
-(``"full_softmax"``, the reported configuration).
+pair. Three objectives (``loss``), each a mean cross-entropy per rating: TFRS's in-batch softmax
+(``"in_batch"``), the same with the log-Q sampling correction (``"logq"``), and a full softmax
+over the whole catalogue (``"full_softmax"``, the reported configuration).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from movierec_utils.models.base import Recommender, fit_keras_epoch
+from movierec_utils.models.base import Recommender, check_setting, fit_keras_epoch
 from movierec_utils.seeding import set_seed
 from movierec_utils.tfenv import tf, tfrs
 
 LOSSES = ("in_batch", "logq", "full_softmax")
+OPTIMIZERS = ("adam", "adagrad", "sgd")
+ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "elu", "gelu")
 
 # %% auto #0
-__all__ = ['LOSSES', 'id_tower', 'catalogue_softmax_loss', 'mean_squared_norm', 'TwoTowerModel', 'user_batches', 'sparse_rows',
-           'dense_targets', 'rating_batches', 'TwoTower', 'make_optimizer', 'ServingIndex']
+__all__ = ['LOSSES', 'OPTIMIZERS', 'ACTIVATIONS', 'id_tower', 'catalogue_softmax_loss', 'mean_squared_norm', 'TwoTowerModel',
+           'user_batches', 'sparse_rows', 'dense_targets', 'rating_batches', 'TwoTower', 'make_optimizer',
+           'ServingIndex']
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-11
 def id_tower(vocabulary, embedding_dim: int, hidden_units=(), output_dim: int | None = None,
@@ -51,16 +54,22 @@ def mean_squared_norm(embeddings):
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-19
 class TwoTowerModel(tfrs.Model):
-    """The user tower, the movie tower and the retrieval loss."""
+    """The user tower, the movie tower and the retrieval loss: the mean cross-entropy per rating
+    plus ``l2`` times the mean squared norm of the embeddings used in the step."""
 
     def __init__(self, user_ids, movie_ids, embedding_dim: int, hidden_units=(),
                  output_dim: int | None = None, activation: str | None = None,
-                 loss: str = "full_softmax", l2: float = 0.0):
+                 loss: str = "full_softmax", l2: float = 0.0, remove_accidental_hits: bool = True):
         super().__init__()
         self.user_model = id_tower(user_ids, embedding_dim, hidden_units, output_dim, activation)
         self.movie_model = id_tower(movie_ids, embedding_dim, hidden_units, output_dim,
                                     activation)
-        self.task = tfrs.tasks.Retrieval()  # in-batch softmax; log-Q through its argument
+        # TFRS sums the cross-entropy over the batch; per rating (reduction NONE, then a mean)
+        # it is on the full softmax's scale, so one l2 weighs the penalty alike in every objective.
+        self.task = tfrs.tasks.Retrieval(
+            loss=tf.keras.losses.CategoricalCrossentropy(
+                from_logits=True, reduction=tf.keras.losses.Reduction.NONE),
+            remove_accidental_hits=remove_accidental_hits)
         self.all_movies = tf.constant(list(movie_ids))
         self.loss_name, self.l2 = loss, l2
 
@@ -72,8 +81,9 @@ class TwoTowerModel(tfrs.Model):
             loss = catalogue_softmax_loss(logits, dense_targets(features["targets"]))
         else:
             movies = self.movie_model(features["movie_id"])
-            loss = self.task(users, movies, compute_metrics=False,
-                             candidate_sampling_probability=features.get("sampling_probability"))
+            loss = tf.reduce_mean(self.task(
+                users, movies, compute_metrics=False, candidate_ids=features["movie_id"],
+                candidate_sampling_probability=features.get("sampling_probability")))
         return loss + self.l2 * (mean_squared_norm(users) + mean_squared_norm(movies))
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-21
@@ -119,6 +129,7 @@ class TwoTower(Recommender):
     ``l2`` weighs the squared norm of the embeddings used in a step. ``fit(train)`` trains
     ``epochs`` epochs; ``fit(train, valid)`` trains up to ``max_epochs``, stops after
     ``patience`` epochs without a better validation NDCG@10 and keeps the best epoch's weights.
+    ``remove_accidental_hits``: in a sampled batch, a user's own movie is never their negative.
     """
 
     name = "two_tower"
@@ -127,22 +138,37 @@ class TwoTower(Recommender):
                  tower_activation: str | None = None, hidden_units: tuple = (),
                  loss: str = "full_softmax", learning_rate: float = 0.005, l2: float = 0.1,
                  batch_size: int = 64, epochs: int = 49, max_epochs: int = 200,
-                 patience: int = 5, optimizer: str = "adam", seed: int = 42):
+                 patience: int = 5, optimizer: str = "adam", remove_accidental_hits: bool = True,
+                 seed: int = 42):
         super().__init__(seed)
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        if not isinstance(hidden_units, (tuple, list)):
+            raise ValueError(f"hidden_units must be a tuple of layer widths, e.g. (64,) or (); "
+                             f"got {hidden_units!r}")
+        for name, count in (("embedding_dim", embedding_dim), ("batch_size", batch_size),
+                            ("epochs", epochs), ("max_epochs", max_epochs), ("patience", patience),
+                            *((f"hidden_units[{i}]", units) for i, units in enumerate(hidden_units))):
+            check_setting(name, count, kind=int, low=1)
+        check_setting("output_dim", output_dim, kind=int, low=1, allow_none=True)
+        check_setting("tower_activation", tower_activation, kind=str, choices=ACTIVATIONS,
+                      allow_none=True)
+        check_setting("loss", loss, kind=str, choices=LOSSES)
+        check_setting("learning_rate", learning_rate, kind=float, low=0, low_open=True)
+        check_setting("l2", l2, kind=float, low=0)
+        check_setting("optimizer", optimizer, kind=str, choices=OPTIMIZERS)
+        check_setting("remove_accidental_hits", remove_accidental_hits, kind=bool)
         self.embedding_dim, self.output_dim = embedding_dim, output_dim
         self.tower_activation, self.hidden_units = tower_activation, tuple(hidden_units)
         self.loss, self.learning_rate, self.l2 = loss, learning_rate, l2
         self.batch_size, self.epochs, self.max_epochs = batch_size, epochs, max_epochs
-        self.patience = patience
-        self.optimizer = optimizer
+        self.patience, self.optimizer = patience, optimizer
+        self.remove_accidental_hits = remove_accidental_hits
 
     def _fit(self, train: pd.DataFrame, valid: pd.DataFrame | None) -> None:
         set_seed(self.seed)
         self.model_ = TwoTowerModel(
             self.users_.ids.astype(str), self.items_.ids.astype(str), self.embedding_dim,
-            self.hidden_units, self.output_dim, self.tower_activation, self.loss, self.l2)
+            self.hidden_units, self.output_dim, self.tower_activation, self.loss, self.l2,
+            self.remove_accidental_hits)
         self.model_.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate))
         dataset = self._dataset(train)
         self._train_epochs(run_epoch=lambda: fit_keras_epoch(self.model_, dataset), valid=valid,
@@ -173,11 +199,9 @@ class TwoTower(Recommender):
 
 
 def make_optimizer(name: str, learning_rate: float):
-    optimizers = {"adam": tf.keras.optimizers.Adam, "adagrad": tf.keras.optimizers.Adagrad,
-                  "sgd": tf.keras.optimizers.SGD}
-    if name not in optimizers:
-        raise ValueError(f"optimizer must be one of {sorted(optimizers)}, got {name!r}")
-    return optimizers[name](learning_rate=learning_rate)
+    check_setting("optimizer", name, kind=str, choices=OPTIMIZERS)
+    return {"adam": tf.keras.optimizers.Adam, "adagrad": tf.keras.optimizers.Adagrad,
+            "sgd": tf.keras.optimizers.SGD}[name](learning_rate=learning_rate)
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-25
 class ServingIndex(tf.keras.Model):

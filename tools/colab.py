@@ -3,8 +3,11 @@
 Both need the repository's public GitHub address, which only exists once the repository is
 published, so this command writes them into the notebooks (outputs are kept):
 
-    python -m movierec_utils.colab https://github.com/OWNER/NAME   # or: make colab
-    python -m movierec_utils.colab                                 # address of `git remote origin`
+    python -m tools.colab https://github.com/OWNER/NAME   # or: make colab REPOSITORY=…
+    python -m tools.colab                                 # address of `git remote origin`
+
+The address is checked (a GitHub https or ssh address with a valid owner and name) before it is
+used anywhere; ``make colab`` hands it over through the environment, so no shell parses it.
 
 It is idempotent: run it again (say, after a move) and the badge and cell are replaced, not added.
 
@@ -25,7 +28,8 @@ import sys
 from pathlib import Path
 
 from movierec_utils.paths import project_root, write_all
-from movierec_utils.report import NotebookError, for_every_notebook, notebooks, read_notebook, shown
+from tools.notebooks import (NotebookError, for_every_notebook, notebooks, read_notebook,
+                             relative_name, shown)
 
 SETUP_TAG = "colab-setup"
 COLAB_CHECKOUT = "/content/movierec"
@@ -64,19 +68,21 @@ def origin_address(root: Path | None = None) -> str:
                                capture_output=True, text=True)
     if completed.returncode != 0:
         raise RuntimeError("this checkout has no `origin` remote; pass the published address: "
-                           "python -m movierec_utils.colab https://github.com/OWNER/NAME "
+                           "python -m tools.colab https://github.com/OWNER/NAME "
                            "(or make colab REPOSITORY=https://github.com/OWNER/NAME)")
     return completed.stdout.strip()
 
 
 def badge_markdown(repository: str, branch: str, notebook_name: str) -> str:
     target = (f"https://colab.research.google.com/github/{repository}/blob/{branch}/"
-              f"notebooks/{notebook_name}")
+              f"notebooks/{notebook_name}")  # notebook_name: its path below notebooks/
     return f"[![Open In Colab]({BADGE_IMAGE})]({target})"
 
 
-def setup_cell_source(clone_address: str, branch: str, checkout: str = COLAB_CHECKOUT) -> str:
-    """The first code cell: in Colab, fetch and install this repository; elsewhere, nothing."""
+def setup_cell_source(clone_address: str, branch: str, checkout: str = COLAB_CHECKOUT,
+                      folder: str = "notebooks") -> str:
+    """The first code cell: in Colab, fetch and install this repository, and work in the
+    notebook's ``folder`` of the checkout; elsewhere, nothing."""
     def quoted(text: str) -> str:
         return json.dumps(text)  # a JSON string of plain text is a Python string literal
 
@@ -100,7 +106,7 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     f"tf-keras~={{tf_minor}}.0", *PACKAGES], check=True)
     sys.path.insert(0, CHECKOUT)
-    os.chdir(os.path.join(CHECKOUT, "notebooks"))'''
+    os.chdir(os.path.join(CHECKOUT, {quoted(folder)}))'''
 
 
 def add_to_notebook(notebook, repository: str, branch: str, notebook_name: str,
@@ -126,8 +132,10 @@ def add_to_notebook(notebook, repository: str, branch: str, notebook_name: str,
         raise ValueError(f"{notebook_name}: has no code cell, so there is no place for the Colab "
                          "setup cell (it goes before the first one); add the notebook's code")
     first_code = code_cells[0]
+    folder = "/".join(["notebooks", *notebook_name.split("/")[:-1]])
     cell = nbformat.v4.new_code_cell(
-        setup_cell_source(clone_address or f"https://github.com/{repository}.git", branch),
+        setup_cell_source(clone_address or f"https://github.com/{repository}.git", branch,
+                          folder=folder),
         metadata={"tags": [SETUP_TAG]})
     cell["id"] = SETUP_TAG  # fixed, so re-running does not change the file
     notebook.cells.insert(first_code, cell)
@@ -140,9 +148,10 @@ def stamped_text(path: Path, repository: str, branch: str) -> str:
 
     notebook = read_notebook(path)
     try:
-        add_to_notebook(notebook, repository, branch, path.name)
+        add_to_notebook(notebook, repository, branch, relative_name(path))
     except ValueError as error:
-        raise NotebookError(f"{shown(path)}: {str(error).removeprefix(path.name + ': ')}") from None
+        raise NotebookError(
+            f"{shown(path)}: {str(error).removeprefix(relative_name(path) + ': ')}") from None
     text = nbformat.writes(notebook)
     return text if text.endswith("\n") else text + "\n"  # as nbformat.write ends a file
 
@@ -169,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(1, f"error: {error}\nNo notebook was changed.\n")
     write_all(stamped)
     for path in stamped:
-        print(f"{path.name}: Colab badge and setup cell for github.com/{repository} "
+        print(f"{relative_name(path)}: Colab badge and setup cell for github.com/{repository} "
               f"({arguments.branch})")
 
 

@@ -7,8 +7,8 @@ the notebook's ``#| default_exp`` cell), under a header that names the notebook 
 04, the tests and the benchmarks import those modules, so they run the very code the notebooks
 show. A test re-exports into a scratch copy and fails when the committed modules differ.
 
-    python -m movierec_utils.export            # rewrite the modules from the notebooks
-    python -m movierec_utils.export --check    # exit 1, naming the files, if they are stale
+    python -m tools.export            # rewrite the modules from the notebooks
+    python -m tools.export --check    # exit 1, naming the files, if they are stale
 """
 from __future__ import annotations
 
