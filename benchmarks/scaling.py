@@ -167,19 +167,23 @@ def _lightgcn_projection(model, train, probe_steps: int) -> dict:
 
 
 def _dnn_projection(model, train, probe_steps: int) -> dict:
-    """The same for the deep model: ``probe_steps`` Keras training steps after one."""
+    """The same for the deep model: ``probe_steps`` compiled steps after one (the epoch function
+    takes any number of users without retracing, so 1 and 1 + ``probe_steps`` batches are timed
+    and the difference kept)."""
+    import numpy as np
+    import tensorflow as tf
+
     from movierec_utils.interactions import interaction_matrix
-    from movierec_utils.models.dnn import training_dataset
+    from movierec_utils.models.dnn import epoch_function
 
     _fit_zero_epochs(model, train)
     ratings = interaction_matrix(train, model.users_, model.items_, values="user_rating")
-    dataset = training_dataset(model.user_table_, model.seen_, ratings, model.batch_size,
-                               model.seed).repeat()
-    model.model_.fit(dataset.take(1), verbose=0)  # traces the step
-    # every fit starts a new iterator, which first fills the shuffle buffer (all users): time
-    # 1 and 1 + probe_steps steps and keep the difference, so the fill is not counted as steps
-    one = _seconds(lambda: model.model_.fit(dataset.take(1), verbose=0))
-    more = _seconds(lambda: model.model_.fit(dataset.take(1 + probe_steps), verbose=0))
+    train_epoch = epoch_function(model.model_, tf.keras.optimizers.Adam(model.learning_rate),
+                                 model.user_table_, ratings, model.batch_size)
+    order = np.random.default_rng(model.seed).permutation(len(model.users_.ids)).astype("int64")
+    train_epoch(order[:model.batch_size])  # traces the epoch function
+    one = _seconds(lambda: train_epoch(order[:model.batch_size]))
+    more = _seconds(lambda: train_epoch(order[:model.batch_size * (1 + probe_steps)]))
     return _projection(max(more - one, 0.0) / probe_steps, model, probe_steps)
 
 

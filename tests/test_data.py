@@ -26,6 +26,18 @@ def ratings_like_100k(n_users: int = 12, n_movies: int = 30, per_user: int = 20,
     return ratings
 
 
+def tiny_grouplens_100k(tmp_path, monkeypatch):
+    """A tiny ml-100k folder written from :func:`ratings_like_100k`, its sizes patched in as the
+    published ones and an empty cache folder; returns ``(folder, ratings)``."""
+    ratings = ratings_like_100k()
+    folder = write_grouplens(tmp_path / "ml-100k", ratings)
+    monkeypatch.setitem(data.EXPECTED_COUNTS, "100k", {
+        "ratings": len(ratings), "users": ratings["user_id"].nunique(),
+        "movies": ratings["movie_id"].nunique()})
+    monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
+    return folder, ratings
+
+
 @requires_tfds
 def test_tfds_ratings_have_the_documented_schema_and_counts(movielens):
     for column in data._RATING_COLUMNS:
@@ -135,12 +147,7 @@ def test_unknown_variant_and_source_are_rejected():
 def small_grouplens(tmp_path, monkeypatch):
     """A tiny GroupLens folder that load_ratings("100k") accepts (its counts patched in), with an
     empty cache folder; returns a loader for it."""
-    ratings = ratings_like_100k()
-    folder = write_grouplens(tmp_path / "ml-100k", ratings)
-    monkeypatch.setitem(data.EXPECTED_COUNTS, "100k", {
-        "ratings": len(ratings), "users": ratings["user_id"].nunique(),
-        "movies": ratings["movie_id"].nunique()})
-    monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
+    folder, _ = tiny_grouplens_100k(tmp_path, monkeypatch)
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no-tfds"))
     return lambda cache=True: data.load_ratings("100k", source="grouplens", path=str(folder),
                                                 cache=cache)

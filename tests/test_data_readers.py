@@ -355,15 +355,9 @@ def test_the_real_100k_users_rated_at_least_20_movies_within_the_period():
 def tiny_100k(tmp_path, monkeypatch):
     """A tiny ml-100k folder (its sizes injected as the published ones), the real tfds copy
     left visible: a named folder must win over it."""
-    from tests.test_data import ratings_like_100k
-    from tests.conftest import write_grouplens
+    from tests.test_data import tiny_grouplens_100k
 
-    ratings = ratings_like_100k()
-    folder = write_grouplens(tmp_path / "ml-100k", ratings)
-    monkeypatch.setitem(data.EXPECTED_COUNTS, "100k", {
-        "ratings": len(ratings), "users": ratings["user_id"].nunique(),
-        "movies": ratings["movie_id"].nunique()})
-    monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
+    folder, ratings = tiny_grouplens_100k(tmp_path, monkeypatch)
     monkeypatch.delenv("MOVIELENS_DIR", raising=False)
     return folder, len(ratings)
 

@@ -52,6 +52,15 @@ def test_no_notebook_runs_in_lax_mode():
     assert "--nbval-lax" not in settings and "--nbval " in settings
 
 
+def test_no_cell_carries_execution_timestamps():
+    """A lesson is not a lab log: cells carry no record of when they ran (``make report``
+    executes with nbclient's ``record_timing=False``)."""
+    stamped = [f"{path.name} cell {number}" for path in NOTEBOOKS
+               for number, cell in enumerate(json.loads(path.read_text())["cells"])
+               if "execution" in cell.get("metadata", {})]
+    assert not stamped, f"execution timestamps in {stamped[:5]}"
+
+
 if __name__ == "__main__":
     cells = list(output_cells())
     left_out = [(name, number, marker, reason(source)) for name, number, source, marker in cells

@@ -215,6 +215,7 @@ def execute_one(staged: Path, record: Path) -> int:
         current["cell"] = cell_index
 
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
+                            record_timing=False,  # no execution timestamps in cell metadata
                             resources={"metadata": {"path": str(staged.parent)}},
                             on_cell_start=remember_cell)
     started = time.perf_counter()
