@@ -480,7 +480,10 @@ def test_a_cache_writer_killed_mid_write_leaves_nothing_after_the_next_load(
     folder, n_ratings = tiny_100k
     cache = tmp_path / "cache"
     script = textwrap.dedent(f"""
-        import os, sys, time
+        import os, signal, sys, time
+        # Ctrl-C raises KeyboardInterrupt even where the runner was started with SIGINT ignored
+        # (a background job of a non-interactive shell, as CI is), which the child would inherit
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from movierec_utils import data
         data.EXPECTED_COUNTS["100k"] = {data.EXPECTED_COUNTS["100k"]!r}
         def replace(source, target):  # stop between writing the temporary and renaming it
