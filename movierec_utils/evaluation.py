@@ -493,9 +493,6 @@ def check_k(k) -> int:
     return check_setting("k", k, kind=int, low=1)
 
 
-_check_k = check_k  # the old private name, until every caller uses check_k
-
-
 def _check_blocking(batch_size, max_block_bytes) -> None:
     check_setting("batch_size", batch_size, kind=int, low=1)
     check_setting("max_block_bytes", max_block_bytes, kind=float, low=0, low_open=True)
