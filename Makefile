@@ -21,9 +21,9 @@ $(STAMP): requirements.txt pyproject.toml
 export: install
 	$(BIN)/python -m tools.export
 
-# Export the model modules, then execute every notebook in order — lessons 00-04, then
-# notebooks/appendix/, then notebooks/solutions/ — in build/report-staging/ (progress and wall
-# time per notebook); only if all passed, publish notebooks/, figures/, results/ and README.md's
+# Export the model modules, then execute every notebook — lessons 00-04, notebooks/appendix/,
+# notebooks/solutions/ — two at a time, each after the notebooks whose results it reads, in
+# build/report-staging/ (progress and wall time per notebook); only if all passed, publish notebooks/, figures/, results/ and README.md's
 # generated blocks (all or nothing), then build the book. A failure names the notebook and cell
 # and changes nothing.
 report: install

@@ -76,7 +76,7 @@ SCALES = (0.8, 1.0, DATA_RATIO, 1.4)
 #: What the ``loss`` curve holds, per model, for curves trained by this code (base.py's training
 #: loop records whatever the model's ``run_epoch`` returns).
 LOSS_RECORDED = {
-    "two_tower": "mean batch loss of the epoch (base.fit_keras_epoch)",
+    "two_tower": "mean batch loss of the epoch (two_tower.compiled_epoch)",
     "gnn": "mean batch loss of the epoch",
     "dnn": "loss of the epoch's last batch (dnn.py reads model.fit(...).history['loss'][-1], "
            "which for a tfrs.Model is the last batch's loss)",

@@ -1,5 +1,5 @@
-"""`python -m tools.report` (make report): the choice of notebooks, the order lessons →
-appendix → solutions, all-or-nothing runs in a staging folder, all-or-nothing publishing,
+"""`python -m tools.report` (make report): the choice of notebooks, two run at a time
+each after the notebooks it reads, all-or-nothing runs in a staging folder, all-or-nothing publishing,
 README's generated blocks rewritten in the README as it is at the end, interrupts reported as
 interrupts, and bad notebooks named before anything happens.
 
@@ -180,8 +180,14 @@ def test_a_run_publishes_every_part_and_rewrites_only_the_readme_blocks_of_the_r
     assert completed.returncode == 0, completed.stderr
     order = [line.split("] ")[1].split(" ")[0] for line in completed.stdout.splitlines()
              if line.startswith("[")]
-    assert order == ["00_first.ipynb", "01_second.ipynb", "02_summary.ipynb",
-                     "appendix/A_studies.ipynb", "solutions/00_first_solutions.ipynb"]
+    # two at a time, each started after what it reads: the lessons in order (none declares its
+    # reads), the solutions after their lesson, the appendix after every lesson
+    assert sorted(order) == ["00_first.ipynb", "01_second.ipynb", "02_summary.ipynb",
+                             "appendix/A_studies.ipynb", "solutions/00_first_solutions.ipynb"]
+    position = {name: order.index(name) for name in order}
+    assert position["00_first.ipynb"] < position["01_second.ipynb"] \
+        < position["02_summary.ipynb"] < position["appendix/A_studies.ipynb"]
+    assert position["00_first.ipynb"] < position["solutions/00_first_solutions.ipynb"]
     # 01 read the result 00 wrote in this run (2), not the committed one (1)
     second = json.loads((project / "results" / "second.json").read_text())
     assert second["metrics"] == {"from_first": 2}
@@ -346,3 +352,25 @@ def test_the_readme_blocks_are_replaced_and_nothing_else(tmp_path):
     assert "EASE scores 0.500 ± 0.010; the best neural model, Two-tower (01), scores " \
         "0.600 ± 0.010" in readme_blocks.block(text, "headline")
     assert readme_blocks.replace_blocks(text, readme_blocks.generated_blocks(record)) == text
+
+
+def test_each_notebook_waits_only_for_the_notebooks_whose_results_it_reads(monkeypatch):
+    """Two notebooks run at a time; the real notebooks' order constraints (a lesson's metadata
+    ``movierec.reads_results_of``; solutions after their lesson; the appendix after all)."""
+    monkeypatch.delenv("MOVIEREC_ROOT", raising=False)
+    selected = report.notebooks()
+    waits = {report.relative_name(path): [p.stem for p in report.prerequisites(path, selected)]
+             for path in selected}
+    lessons = ["00_data_and_evaluation", "01_two_tower", "02_gnn", "03_dnn", "04_comparison"]
+    assert waits["00_data_and_evaluation.ipynb"] == waits["01_two_tower.ipynb"] == []
+    assert waits["02_gnn.ipynb"] == lessons[:2]
+    assert waits["03_dnn.ipynb"] == lessons[:3]
+    assert waits["04_comparison.ipynb"] == []
+    assert waits["solutions/03_dnn_solutions.ipynb"] == ["03_dnn"]
+    assert waits["appendix/A_studies.ipynb"] == lessons
+
+
+def test_a_lesson_without_declared_reads_waits_for_every_earlier_lesson(project, monkeypatch):
+    monkeypatch.setenv("MOVIEREC_ROOT", str(project))
+    selected = report.notebooks()
+    assert report.prerequisites(selected[2], selected) == selected[:2]

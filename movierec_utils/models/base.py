@@ -27,7 +27,7 @@ from movierec_utils import data, evaluation
 from movierec_utils.interactions import IdIndex, UnknownIdError, as_ids, interaction_matrix
 from movierec_utils.settings import check_setting
 
-__all__ = ["NotFittedError", "Recommender", "check_setting", "fit_keras_epoch", "refit_epochs"]
+__all__ = ["NotFittedError", "Recommender", "check_setting", "refit_epochs"]
 
 
 class NotFittedError(RuntimeError):
@@ -349,19 +349,3 @@ def refit_epochs(best_epoch: int, n_refit_ratings: int, n_fit_ratings: int) -> i
     validation peak later; choosing the epoch on an inner validation part and refitting on the
     outer one, ×ratio beat ×1 in 8 of 9 model/split pairs (benchmarks/stopping_rules.py)."""
     return max(1, round(best_epoch * n_refit_ratings / n_fit_ratings))
-
-
-def fit_keras_epoch(model, dataset) -> float:
-    """Train a compiled Keras/TFRS model for one epoch and return the **mean** batch loss.
-
-    ``model.fit(...).history["loss"]`` is no mean for a ``tfrs.Model``: its ``train_step``
-    reports the current batch's loss, so the history would hold the epoch's *last* batch only.
-    """
-    from movierec_utils.tfenv import tf
-
-    losses = []
-    record = tf.keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: losses.append(float(logs["loss"])))
-    model.fit(dataset, epochs=1, verbose=0, callbacks=[record])
-    return float(np.mean(losses))
-

@@ -20,13 +20,14 @@ from movierec_utils.features import (USER_COLUMNS, YEAR_BUCKETS, clean_title, en
                                      user_vocabularies, zip_prefix)
 from movierec_utils.interactions import interaction_matrix
 from movierec_utils.models.base import Recommender, check_setting
-from movierec_utils.models.two_tower import catalogue_softmax_loss, mean_squared_norm
+from movierec_utils.models.two_tower import (catalogue_softmax_loss, compiled_epoch,
+                                             compressed_rows, mean_squared_norm, rated_pairs)
 from movierec_utils.seeding import set_seed
 from movierec_utils.tfenv import tf, tfrs
 
 # %% auto #0
 __all__ = ['USER_FEATURES', 'MOVIE_FEATURES', 'dense_stack', 'UserTower', 'masked_mean', 'MovieTower', 'RatingHead',
-           'DeepNetwork', 'rated_pairs', 'epoch_function', 'DeepRecommender']
+           'DeepNetwork', 'epoch_function', 'DeepRecommender']
 
 # %% ../../notebooks/03_dnn.ipynb #nb03-017
 USER_FEATURES = ("id", "age", "gender", "occupation", "zip")  # what the user tower can read
@@ -162,51 +163,21 @@ class DeepNetwork(tfrs.Model):
         return loss
 
 # %% ../../notebooks/03_dnn.ipynb #nb03-050
-def rated_pairs(ratings: dict, users):
-    """(row in batch, movie) pairs and stars of ``users``' ratings, read from compressed rows
-    (``row_splits``, ``movies``, ``stars``): memory grows with the ratings, not users × movies."""
-    positions = tf.ragged.range(tf.gather(ratings["row_splits"], users),
-                                tf.gather(ratings["row_splits"], users + 1))
-    flat = positions.flat_values
-    pairs = tf.stack([positions.value_rowids(), tf.gather(ratings["movies"], flat)], axis=1)
-    return pairs, tf.gather(ratings["stars"], flat)
-
-
 def epoch_function(network: DeepNetwork, optimizer, user_codes: dict, ratings, batch_size: int):
-    """A compiled ``train_epoch(order)``: one gradient step per batch of ``batch_size`` users of
-    ``order`` (codes), all inside one graph; returns the epoch's mean batch loss."""
+    """A compiled ``train_epoch(order)`` (notebook 01's ``compiled_epoch``): one gradient step
+    per batch of ``batch_size`` users of ``order`` (codes); returns the epoch's mean batch loss."""
     codes = {f"user_{name}": tf.constant(values) for name, values in user_codes.items()}
-    rows = ratings.tocsr()
-    rows.sort_indices()
-    table = {"row_splits": tf.constant(rows.indptr, tf.int64),
-             "movies": tf.constant(rows.indices, tf.int64), "stars": tf.constant(rows.data, tf.float32)}
+    table = compressed_rows(ratings)
     users = network.user_tower({f: codes[f"user_{f}"][:1] for f in USER_FEATURES})
     network.rating_head([users, network.movie_tower(network.movie_table)[:1]])  # builds weights
-    variables = network.trainable_variables
-    optimizer.build(variables)
 
-    def step(users):
+    def make_batch(users):
         batch = {name: tf.gather(values, users) for name, values in codes.items()}
         batch["pairs"], batch["stars"] = rated_pairs(table, users)
-        with tf.GradientTape() as tape:
-            loss = network.compute_loss(batch, training=True)
-        gradients = tape.gradient(loss, variables)
-        optimizer.apply_gradients([(g, v) for g, v in zip(gradients, variables) if g is not None])
-        return loss
+        return batch
 
-    # autograph=False: the loop is an explicit tf.while_loop, so tracing need not rewrite the
-    # Python code of every layer first (that rewriting was most of the tracing time).
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int64)], autograph=False)
-    def train_epoch(order):
-        steps = (tf.size(order, out_type=tf.int64) + batch_size - 1) // batch_size
-        _, total = tf.while_loop(
-            lambda number, total: number < steps,
-            lambda number, total: (number + 1, total + step(
-                order[number * batch_size:(number + 1) * batch_size])),
-            (tf.constant(0, tf.int64), tf.constant(0.0)))
-        return total / tf.cast(steps, tf.float32)
-
-    return train_epoch
+    # autograph=False: nothing here needs AutoGraph's rewriting, which was most of the tracing
+    return compiled_epoch(network, optimizer, make_batch, batch_size, autograph=False)
 
 # %% ../../notebooks/03_dnn.ipynb #nb03-052
 class DeepRecommender(Recommender):

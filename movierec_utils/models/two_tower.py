@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from movierec_utils.models.base import Recommender, check_setting, fit_keras_epoch
+from movierec_utils.models.base import Recommender, check_setting
 from movierec_utils.seeding import set_seed
 from movierec_utils.tfenv import tf, tfrs
 
@@ -24,8 +24,7 @@ ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "elu", "gelu")
 
 # %% auto #0
 __all__ = ['LOSSES', 'OPTIMIZERS', 'ACTIVATIONS', 'id_tower', 'catalogue_softmax_loss', 'mean_squared_norm', 'TwoTowerModel',
-           'user_batches', 'sparse_rows', 'dense_targets', 'rating_batches', 'TwoTower', 'make_optimizer',
-           'ServingIndex']
+           'compressed_rows', 'rated_pairs', 'compiled_epoch', 'TwoTower', 'make_optimizer', 'ServingIndex']
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-11
 def id_tower(vocabulary, embedding_dim: int, hidden_units=(), output_dim: int | None = None,
@@ -78,7 +77,7 @@ class TwoTowerModel(tfrs.Model):
         if self.loss_name == "full_softmax":
             movies = self.movie_model(self.all_movies)
             logits = tf.matmul(users, movies, transpose_b=True)
-            loss = catalogue_softmax_loss(logits, dense_targets(features["targets"]))
+            loss = catalogue_softmax_loss(logits, features["targets"])
         else:
             movies = self.movie_model(features["movie_id"])
             # accidental hits are found by comparing ids: the tower's integer codes (one per
@@ -90,39 +89,52 @@ class TwoTowerModel(tfrs.Model):
         return loss + self.l2 * (mean_squared_norm(users) + mean_squared_norm(movies))
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-21
-def user_batches(user_ids, interactions, batch_size: int, seed: int) -> tf.data.Dataset:
-    """One row per user: the id and the multi-hot row of training movies (full softmax), kept
-    sparse (``targets`` is a ``tf.SparseTensor`` per batch; see ``dense_targets``)."""
-    features = {"user_id": np.asarray(user_ids, dtype=str), "targets": sparse_rows(interactions)}
-    return (tf.data.Dataset.from_tensor_slices(features)
-            .shuffle(len(features["user_id"]), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+def compressed_rows(matrix) -> dict:
+    """A scipy users × catalogue matrix as tensors of compressed rows: ``row_splits`` (where each
+    row starts), ``movies`` (column of every stored entry) and ``stars`` (its value)."""
+    rows = matrix.tocsr()
+    rows.sort_indices()
+    return {"row_splits": tf.constant(rows.indptr, tf.int64),
+            "movies": tf.constant(rows.indices, tf.int64),
+            "stars": tf.constant(rows.data, tf.float32)}
 
 
-def sparse_rows(matrix, values: str = "ones") -> tf.SparseTensor:
-    """A scipy users × catalogue matrix as a ``tf.SparseTensor`` (memory ∝ its entries): with
-    ``values="ones"`` the multi-hot rows, with ``values="stored"`` the stored values (ratings)."""
-    rows = matrix.tocoo()
-    data = np.ones(rows.nnz) if values == "ones" else rows.data
-    return tf.sparse.reorder(tf.SparseTensor(np.stack([rows.row, rows.col], axis=1).astype("int64"),
-                                             data.astype("float32"), rows.shape))
+def rated_pairs(ratings: dict, users):
+    """(row in batch, movie) pairs and stars of ``users``' ratings, read from
+    :func:`compressed_rows`: memory grows with the ratings, not users × movies."""
+    positions = tf.ragged.range(tf.gather(ratings["row_splits"], users),
+                                tf.gather(ratings["row_splits"], users + 1))
+    flat = positions.flat_values
+    pairs = tf.stack([positions.value_rowids(), tf.gather(ratings["movies"], flat)], axis=1)
+    return pairs, tf.gather(ratings["stars"], flat)
 
 
-def dense_targets(targets):
-    """A batch's sparse rows (multi-hot targets, or ratings) as a dense users × catalogue tensor."""
-    return tf.sparse.to_dense(targets) if isinstance(targets, tf.SparseTensor) else targets
+def compiled_epoch(network: tfrs.Model, optimizer, make_batch, batch_size: int,
+                   autograph: bool = True):
+    """A compiled ``train_epoch(order)``: one gradient step of ``network.compute_loss`` per
+    ``batch_size`` rows of ``order`` (``make_batch(rows)`` gives a batch's features), all inside
+    one graph; returns the epoch's mean batch loss. The network's weights must exist already."""
+    variables = network.trainable_variables
+    optimizer.build(variables)
 
+    def step(rows):
+        with tf.GradientTape() as tape:
+            loss = network.compute_loss(make_batch(rows), training=True)
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply_gradients([(g, v) for g, v in zip(gradients, variables) if g is not None])
+        return loss
 
-def rating_batches(ratings: pd.DataFrame, batch_size: int, seed: int,
-                   sampling_probability=None) -> tf.data.Dataset:
-    """One row per rating (in-batch softmax), with each movie's sampling probability for log-Q."""
-    features = {"user_id": ratings["user_id"].to_numpy(str),
-                "movie_id": ratings["movie_id"].to_numpy(str)}
-    if sampling_probability is not None:
-        features["sampling_probability"] = np.asarray(sampling_probability, dtype="float32")
-    return (tf.data.Dataset.from_tensor_slices(features)
-            .shuffle(len(ratings), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int64)], autograph=autograph)
+    def train_epoch(order):
+        steps = (tf.size(order, out_type=tf.int64) + batch_size - 1) // batch_size
+        _, total = tf.while_loop(
+            lambda number, total: number < steps,
+            lambda number, total: (number + 1, total + step(
+                order[number * batch_size:(number + 1) * batch_size])),
+            (tf.constant(0, tf.int64), tf.constant(0.0)))
+        return total / tf.cast(steps, tf.float32)
+
+    return train_epoch
 
 # %% ../../notebooks/01_two_tower.ipynb #nb01-23
 class TwoTower(Recommender):
@@ -140,7 +152,7 @@ class TwoTower(Recommender):
     def __init__(self, embedding_dim: int = 64, output_dim: int | None = None,
                  tower_activation: str | None = None, hidden_units: tuple = (),
                  loss: str = "full_softmax", learning_rate: float = 0.005, l2: float = 0.1,
-                 batch_size: int = 64, epochs: int = 49, max_epochs: int = 200,
+                 batch_size: int = 64, epochs: int = 42, max_epochs: int = 200,
                  patience: int = 5, optimizer: str = "adam", remove_accidental_hits: bool = True,
                  seed: int = 42):
         super().__init__(seed)
@@ -172,19 +184,38 @@ class TwoTower(Recommender):
             self.users_.ids.astype(str), self.items_.ids.astype(str), self.embedding_dim,
             self.hidden_units, self.output_dim, self.tower_activation, self.loss, self.l2,
             self.remove_accidental_hits)
-        self.model_.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate))
-        dataset = self._dataset(train)
-        self._train_epochs(run_epoch=lambda: fit_keras_epoch(self.model_, dataset), valid=valid,
+        self.model_.user_model(self.users_.ids[:1].astype(str))  # builds the weights
+        self.model_.movie_model(self.model_.all_movies[:1])
+        make_batch, rows = self._batches(train)
+        # AutoGraph rewrites the Python of TFRS's Retrieval task (it takes len() of a shape);
+        # the full softmax needs no rewriting, and tracing without it is faster
+        train_epoch = compiled_epoch(self.model_, make_optimizer(self.optimizer, self.learning_rate),
+                                     make_batch, self.batch_size,
+                                     autograph=self.loss != "full_softmax")
+        shuffle = np.random.default_rng(self.seed)  # a new order of the rows every epoch
+        self._train_epochs(lambda: train_epoch(shuffle.permutation(rows)), valid,
                            get_state=self.model_.get_weights, set_state=self.model_.set_weights)
 
-    def _dataset(self, train: pd.DataFrame) -> tf.data.Dataset:
+    def _batches(self, train: pd.DataFrame):
+        """``make_batch(rows)`` and the number of rows: users (full softmax), else ratings."""
         if self.loss == "full_softmax":
-            return user_batches(self.users_.ids, self.seen_, self.batch_size, self.seed)
-        probability = None
+            users, seen = tf.constant(self.users_.ids.astype(str)), compressed_rows(self.seen_)
+            n_movies = self.seen_.shape[1]
+
+            def make_batch(rows):
+                pairs, _ = rated_pairs(seen, rows)
+                shape = tf.stack([tf.size(rows, out_type=tf.int64), n_movies])
+                return {"user_id": tf.gather(users, rows),
+                        "targets": tf.scatter_nd(pairs, tf.ones(tf.shape(pairs)[:1]), shape)}
+            return make_batch, len(self.users_)
+        columns = {"user_id": tf.constant(train["user_id"].to_numpy(str)),
+                   "movie_id": tf.constant(train["movie_id"].to_numpy(str))}
         if self.loss == "logq":
             share = np.asarray(self.seen_.sum(axis=0)).ravel() / self.seen_.sum()
-            probability = share[self.items_.codes(train["movie_id"])]
-        return rating_batches(train, self.batch_size, self.seed, probability)
+            columns["sampling_probability"] = tf.constant(
+                share[self.items_.codes(train["movie_id"])], tf.float32)
+        return (lambda rows: {name: tf.gather(values, rows) for name, values in columns.items()},
+                len(train))
 
     def _clear_cache(self) -> None:
         self._vectors = None
