@@ -216,6 +216,7 @@ def execute_one(staged: Path, record: Path) -> int:
     import json
 
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     notebook = nbformat.read(staged, as_version=4)
@@ -224,7 +225,12 @@ def execute_one(staged: Path, record: Path) -> int:
     def remember_cell(cell, cell_index):
         current["cell"] = cell_index
 
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3",
+    # IPC sockets in a folder of this run's own, not TCP ports: two kernels starting at once can
+    # be handed the same free port, and then one of them never answers
+    sockets = tempfile.mkdtemp(prefix="movierec-kernel-")
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
+    client = NotebookClient(notebook, km=kernel, timeout=CELL_TIMEOUT_SECONDS,
+                            kernel_name="python3",
                             record_timing=False,  # no execution timestamps in cell metadata
                             resources={"metadata": {"path": str(staged.parent)}},
                             on_cell_start=remember_cell)
@@ -237,6 +243,7 @@ def execute_one(staged: Path, record: Path) -> int:
                    "error": error_summary(error)}
     finally:
         nbformat.write(notebook, staged)
+        shutil.rmtree(sockets, ignore_errors=True)
     record.write_text(json.dumps(outcome), encoding="utf-8")
     return 0 if "seconds" in outcome else 1
 
