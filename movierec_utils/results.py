@@ -106,10 +106,14 @@ def read_results_file(path: str | os.PathLike) -> dict:
     return record
 
 
-def load_results(name: str) -> dict | None:
-    """``results/<name>.json`` from the current output folder, else the committed one, else None.
-    A damaged file raises :class:`ResultsFileError` naming it."""
-    for folder in (output_dir("results"), project_root() / "results"):
+def load_results(name: str, published: bool = False) -> dict | None:
+    """``results/<name>.json`` from the current output folder, else the committed one, else None;
+    with ``published=True`` only the committed one (what ``make report`` published, never a
+    student's scratch run). A damaged file raises :class:`ResultsFileError` naming it."""
+    folders = [project_root() / "results"]
+    if not published:
+        folders.insert(0, output_dir("results"))
+    for folder in dict.fromkeys(folders):
         path = folder / f"{name}.json"
         if path.is_file():
             return read_results_file(path)

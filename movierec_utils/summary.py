@@ -27,12 +27,13 @@ LABELS = {"popularity": "Popularity", "ease": "EASE", "two_tower": "Two-tower (0
 
 
 def reported_configuration(name: str, model_class) -> dict:
-    """Constructor arguments of the configuration a notebook reported (``results/<name>.json``,
-    with ``epochs`` = the early-stopping choice), or ``{}`` when it has not been run."""
+    """Constructor arguments of the configuration a notebook reported (the published
+    ``results/<name>.json``, with ``epochs`` = the early-stopping choice; a scratch run's file
+    is ignored), or ``{}`` when it has not been run."""
     if name == "ease":  # notebook 00's choice; without it, the class default (one source)
-        baselines = load_results("baselines")
+        baselines = load_results("baselines", published=True)
         return {"l2": baselines["parameters"]["ease_l2"]} if baselines else {}
-    saved = load_results(name)
+    saved = load_results(name, published=True)
     if not saved:
         return {}
     accepted = set(inspect.signature(model_class).parameters) - {"seed"}  # seed: the caller's

@@ -55,6 +55,18 @@ def test_summaries_written_before_the_rule_moved_here_still_give_verdicts():
 
 
 def test_ease_without_notebook_00s_choice_falls_back_to_the_class_default(monkeypatch):
-    monkeypatch.setattr(summary, "load_results", lambda name: None)
+    monkeypatch.setattr(summary, "load_results", lambda name, published=False: None)
     assert MODELS["ease"](**summary.reported_configuration("ease", MODELS["ease"])).l2 == \
         MODELS["ease"]().l2
+
+
+def test_the_reported_configuration_is_the_published_one_not_a_scratch_run(tmp_path, monkeypatch):
+    """A student's run writes results to the scratch folder; benchmarks time what was published."""
+    root, scratch = tmp_path / "project", tmp_path / "scratch"
+    (root / "results").mkdir(parents=True)
+    (scratch / "results").mkdir(parents=True)
+    (root / "results" / "two_tower.json").write_text('{"parameters": {"epochs": 42}}')
+    (scratch / "results" / "two_tower.json").write_text('{"parameters": {"epochs": 7}}')
+    monkeypatch.setenv("MOVIEREC_ROOT", str(root))
+    monkeypatch.setenv("MOVIEREC_OUTPUT_ROOT", str(scratch))
+    assert summary.reported_configuration("two_tower", MODELS["two_tower"]) == {"epochs": 42}
