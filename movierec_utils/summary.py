@@ -54,7 +54,7 @@ def readme_table(summary: dict) -> str:
                                f"{seeds} (75/25 per user, k = 10, training movies masked). "
                                "Training seconds: the mean wall time of notebook 04's fits, "
                                "which `make report` runs beside another notebook on the same "
-                               "cores; [docs/speed.md](docs/speed.md) times each model alone.")
+                               "cores; `docs/speed.md` times each model alone.")
     has_tests = summary.get("versus_baseline") or summary.get("versus_ease")
     return table + ("\n\n" + verdict(summary) if has_tests else "")
 
