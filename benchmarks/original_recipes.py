@@ -17,8 +17,9 @@ instead of training them again.
   — trained on ``train_fit`` and scored on ``valid`` after epoch 10, then the same with one
   setting changed per step (batches of 1,024; then the log-Q correction). Validation only.
 
-The file holds the settings of every run, the numbers, the seconds and the provenance
-(``results.provenance``).
+The file holds the settings of every run, the numbers, the seconds, the provenance
+(``results.provenance``) and the SHA-256 of ``movierec_utils/models/two_tower.py``, which lessons
+01 and 03 compare with the package they import: a changed model says to run this again.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 import movierec_utils  # noqa: E402,F401  (before TensorFlow)
 from movierec_utils import data, results  # noqa: E402
-from movierec_utils.models import Popularity, TwoTower  # noqa: E402
+from movierec_utils.models import Popularity, TwoTower, two_tower  # noqa: E402
 from movierec_utils.splits import stratified_split  # noqa: E402
 
 SEED, TRAIN_RATIO, VALID_RATIO, K, EPOCHS = 42, 0.75, 0.15, 10, 10
@@ -92,6 +93,8 @@ def main(argv=None) -> int:
                         "valid_ratio": VALID_RATIO},
               "two_tower": two_tower_recipe(train, test),
               "deep_ladder": deep_ladder(train_fit, valid)}
+    # the model code that trained them: lessons 01 and 03 say so when it has changed since
+    record["two_tower_code_sha256"] = results.code_digest(two_tower)
     record["seconds"] = time.perf_counter() - started
     record.update(results.provenance())
     args.output.parent.mkdir(parents=True, exist_ok=True)

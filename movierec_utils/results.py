@@ -7,6 +7,7 @@ prose never has to. A file that cannot be read is an error naming the file
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -69,6 +70,11 @@ def provenance() -> dict:
         "commit": commit(),
         "versions": library_versions(),
     }
+
+
+def code_digest(module) -> str:
+    """SHA-256 of a module's source file: which code a results file was measured with."""
+    return hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()
 
 
 def save_results(name: str, metrics: dict, parameters: dict | None = None,
