@@ -159,7 +159,9 @@ def kernel_environment(staging: Path) -> dict[str, str]:
 class Run:
     """One staged notebook executing in a child process (its own session, so a Ctrl-C reaches
     only this process, which then stops the child and its kernel); the child saves the notebook
-    with its outputs also when it fails."""
+    with its outputs also when it fails. The kernel talks over IPC sockets in a folder of this
+    run's own, not TCP ports: two kernels starting at once can be handed the same free port, and
+    then one of them never answers."""
 
     def __init__(self, staged: Path, environment: dict[str, str]):
         import subprocess
@@ -168,8 +170,9 @@ class Run:
         self.record = staged.parent / f".{staged.stem}.run.json"
         self.log = staged.parent / f".{staged.stem}.run.log"
         self.record.unlink(missing_ok=True)
+        self.sockets = Path(tempfile.mkdtemp(prefix="movierec-kernel-"))
         command = [sys.executable, "-m", "tools.report", "--execute-one", str(staged),
-                   "--record", str(self.record)]
+                   "--record", str(self.record), "--sockets", str(self.sockets)]
         with open(self.log, "w", encoding="utf-8") as output:
             self.child = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1],
                                           env=environment, stdout=output,
@@ -178,10 +181,26 @@ class Run:
     def finished(self) -> bool:
         return self.child.poll() is not None
 
+    def stop(self) -> None:
+        """Kill the child and the kernel it started (its PID is in the sockets folder). SIGTERM
+        would not do: nbclient ignores it while it executes, and the kernel has its own session."""
+        kernel_pid = self.sockets / "kernel.pid"
+        if kernel_pid.is_file():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(kernel_pid.read_text()), signal.SIGKILL)
+        if self.child.poll() is None:
+            self.child.kill()
+        self.child.wait()
+        self.remove_sockets()
+
+    def remove_sockets(self) -> None:
+        shutil.rmtree(self.sockets, ignore_errors=True)
+
     def outcome(self) -> float:
         """The seconds the finished notebook took; a failure raises :class:`NotebookFailed`."""
         import json
 
+        self.remove_sockets()
         if self.record.is_file():
             outcome = json.loads(self.record.read_text(encoding="utf-8"))
             self.record.unlink()
@@ -197,20 +216,7 @@ class Run:
                              f"{shown(self.log)}")
 
 
-def stop_child(child) -> None:
-    """SIGTERM (nbclient then shuts its kernel down), SIGKILL if it has not stopped in 30 s."""
-    import subprocess
-
-    if child.poll() is None:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def execute_one(staged: Path, record: Path) -> int:
+def execute_one(staged: Path, record: Path, sockets: Path) -> int:
     """The child's side of :func:`execute`: run the notebook in its folder with nbclient, save
     it with its outputs, and write the outcome (seconds, or the failed cell and error)."""
     import json
@@ -222,13 +228,13 @@ def execute_one(staged: Path, record: Path) -> int:
     notebook = nbformat.read(staged, as_version=4)
     current = {"cell": None}
 
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
+
     def remember_cell(cell, cell_index):
+        if current["cell"] is None:  # the kernel runs: say which process to stop (Run.stop)
+            (sockets / "kernel.pid").write_text(str(kernel.provisioner.pid))
         current["cell"] = cell_index
 
-    # IPC sockets in a folder of this run's own, not TCP ports: two kernels starting at once can
-    # be handed the same free port, and then one of them never answers
-    sockets = tempfile.mkdtemp(prefix="movierec-kernel-")
-    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
     client = NotebookClient(notebook, km=kernel, timeout=CELL_TIMEOUT_SECONDS,
                             kernel_name="python3",
                             record_timing=False,  # no execution timestamps in cell metadata
@@ -243,7 +249,6 @@ def execute_one(staged: Path, record: Path) -> int:
                    "error": error_summary(error)}
     finally:
         nbformat.write(notebook, staged)
-        shutil.rmtree(sockets, ignore_errors=True)
     record.write_text(json.dumps(outcome), encoding="utf-8")
     return 0 if "seconds" in outcome else 1
 
@@ -331,7 +336,7 @@ def run_staged(selected: list[Path], progress: dict, workers: int = PARALLEL_NOT
                           f"{timings[relative_name(path)]:.0f} s", flush=True)
     finally:
         for run in running.values():
-            stop_child(run.child)
+            run.stop()
     progress["running"] = None
     return timings
 
@@ -464,9 +469,10 @@ def main(argv=None) -> int:
     parser.add_argument("--no-book", action="store_true", help="do not build the book after")
     parser.add_argument("--execute-one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--record", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sockets", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.execute_one:
-        return execute_one(args.execute_one, args.record)
+        return execute_one(args.execute_one, args.record, args.sockets)
     started = time.perf_counter()
     try:
         read_notebooks(notebooks())  # every notebook, also those not selected: the book reads all
