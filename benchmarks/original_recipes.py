@@ -98,10 +98,10 @@ def main(argv=None) -> int:
     record["seconds"] = time.perf_counter() - started
     record.update(results.provenance())
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(record, indent=2, default=results._to_json) + "\n",
+    args.output.write_text(json.dumps(record, indent=2, default=results.json_default) + "\n",
                            encoding="utf-8")
     print(json.dumps({key: record[key] for key in ("two_tower", "deep_ladder")}, indent=1,
-                     default=results._to_json)[:3000])
+                     default=results.json_default)[:3000])
     print(f"wrote {args.output} in {record['seconds']:.0f} s")
     return 0
 

@@ -90,7 +90,7 @@ def save_results(name: str, metrics: dict, parameters: dict | None = None,
         **provenance(),
     }
     path = output_dir("results") / f"{name}.json"
-    write_all({path: json.dumps(record, indent=2, default=_to_json) + "\n"})
+    write_all({path: json.dumps(record, indent=2, default=json_default) + "\n"})
     return record
 
 
@@ -126,7 +126,8 @@ def load_results(name: str, published: bool = False) -> dict | None:
     return None
 
 
-def _to_json(value):
+def json_default(value):
+    """``json.dumps``'s ``default=``: NumPy scalars and arrays as Python numbers and lists."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

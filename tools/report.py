@@ -217,7 +217,7 @@ class Run:
 
 
 def execute_one(staged: Path, record: Path, sockets: Path) -> int:
-    """The child's side of :func:`execute`: run the notebook in its folder with nbclient, save
+    """The child's side of :class:`Run`: run the notebook in its folder with nbclient, save
     it with its outputs, and write the outcome (seconds, or the failed cell and error)."""
     import json
 
@@ -315,11 +315,11 @@ def run_staged(selected: list[Path], progress: dict, workers: int = PARALLEL_NOT
     staging = prepare_staging(selected)
     environment = kernel_environment(staging)
     timings, running, waiting = {}, {}, list(selected)
+    waits_for = {path: prerequisites(path, selected) for path in selected}  # reads metadata once
     try:
         while waiting or running:
             for path in [path for path in waiting
-                         if all(relative_name(before) in timings
-                                for before in prerequisites(path, selected))]:
+                         if all(relative_name(before) in timings for before in waits_for[path])]:
                 if len(running) >= workers:
                     break
                 waiting.remove(path)
