@@ -16,7 +16,8 @@ import scipy.optimize
 import scipy.stats
 
 import movierec_utils  # noqa: F401  (before TensorFlow)
-from movierec_utils import data, synthetic
+from benchmarks import synthetic
+from movierec_utils import data
 
 
 def fit_user_activity(per_user: np.ndarray) -> None:

@@ -1,25 +1,28 @@
 """LightGCN speed benchmark: the unoptimised prototype against the model, seconds per epoch.
 
-    .venv/bin/python benchmarks/lightgcn_speed.py [--epochs 3]
+    .venv/bin/python benchmarks/lightgcn_speed.py [--epochs 3] [--fit-repeats 2]
 
 The appendix (notebooks/appendix/A_studies.ipynb) shows the result; notebook 02 links to it.
-Four variants, 3 layers, 64 dimensions, trained on stratified_split(seed=42)'s training part in
+Five variants, 3 layers, 64 dimensions, trained on stratified_split(seed=42)'s training part in
 the same run:
 
 1. the first prototype that trained — eager steps (no ``tf.function``), a ``tf.sparse`` product
    over the full ``(users + movies)²`` adjacency, BPR on batches of 1,024 ratings (``Prototype``
    below);
 2. a compiled step propagating layer by layer through the dense users × movies block ``S``
-   (``LayerByLayer`` below: 2K products with ``S`` a step), with the prototype's loss and batches;
-3. the same with the configured loss and batches (full softmax, 64 users a batch) — the model
-   before its propagation matrix;
-4. the model of ``movierec_utils.models.lightgcn`` as notebook 02 configures it: the layer mean
-   is one matrix ``P`` computed once per fit, and a step multiplies by P's movie rows and its
-   batch users' rows only.
+   (``DenseLayerByLayer`` below: 2K products with ``S`` a step), with the prototype's loss and
+   batches;
+3. the same with the configured loss and batches (full softmax, 64 users a batch);
+4. the layer mean as one dense matrix ``P = (I + Â + … + Âᴷ)/(K+1)``, computed once per fit; a
+   step multiplies by P's movie rows and its batch users' rows only (``PropagationMatrix`` below:
+   the model until it moved to sparse products);
+5. the model of ``movierec_utils.models.lightgcn`` as notebook 02 configures it: layer by layer
+   through ``S`` and ``Sᵀ`` stored as TensorFlow CSR matrices, the products' gradients written
+   by hand.
 
-It also times one whole reported fit (``LightGCN()``, 32 epochs) of variants 3 and 4 back to
-back, in process CPU seconds and wall seconds, with their test NDCG@10 (the same model: only the
-order of floating-point operations differs).
+It also times whole reported fits (``LightGCN()``, 32 epochs) of variants 4 and 5, alternated, in
+process CPU seconds and wall seconds, with their test NDCG@10 (the same model: only the order of
+floating-point operations differs).
 
 Seconds per epoch are the fastest of the epochs after the first (the first includes tracing and
 warm-up; other processes on a shared machine only ever add time, so the minimum is the most
@@ -36,16 +39,18 @@ import json
 import platform
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 import movierec_utils  # noqa: F401  (before TensorFlow)
-from movierec_utils.models.lightgcn import (LightGCN, full_adjacency, graph_block, make_train_step,
-                                            propagate)
+from movierec_utils.models.lightgcn import (LightGCN, full_adjacency, make_train_step,
+                                            normalised_adjacency)
 from movierec_utils.tfenv import tf
 
 COMMAND = "python benchmarks/lightgcn_speed.py"
+REPO = Path(__file__).resolve().parents[1]
 N_LAYERS = 3
 #: The prototype's training setting (BPR, Adam 5e-3, batches of 1,024 ratings).
 PROTOTYPE_SETTING = {"loss": "bpr", "batch_size": 1024, "learning_rate": 0.005}
@@ -76,18 +81,53 @@ class Prototype(LightGCN):
                                self.l2)  # not wrapped in tf.function
 
 
-class LayerByLayer(LightGCN):
-    """The model before its propagation matrix: every step propagates K layers through the dense
-    ``S`` (2K products), as ``propagate`` is written."""
+class DenseLayerByLayer(LightGCN):
+    """Every step propagates K layers through the dense ``S`` (2K products with ``tf.matmul``)."""
 
     def _make_propagation(self):
-        block, n_layers = graph_block(self.seen_), self.n_layers
+        block = tf.constant(normalised_adjacency(self.seen_).toarray(), tf.float32)
+        n_layers = self.n_layers
 
         def propagation(users, movies, user_index=None):
-            users, movies = propagate(block, users, movies, n_layers)
+            user_total, movie_total = users, movies
+            for _ in range(n_layers):
+                users, movies = block @ movies, tf.matmul(block, users, transpose_a=True)
+                user_total, movie_total = user_total + users, movie_total + movies
+            users, movies = user_total / (n_layers + 1), movie_total / (n_layers + 1)
             return (users if user_index is None else tf.gather(users, user_index)), movies
 
         return propagation
+
+
+class PropagationMatrix(LightGCN):
+    """The layer mean as one dense matrix P, computed once per fit (``propagation_operator``); a
+    step multiplies the layer-0 embeddings by P's movie rows and by its batch users' rows."""
+
+    def _make_propagation(self):
+        user_rows, movie_rows = map(tf.constant, propagation_operator(self.seen_, self.n_layers))
+
+        def propagation(users, movies, user_index=None):
+            nodes = tf.concat([users, movies], axis=0)
+            rows = user_rows if user_index is None else tf.gather(user_rows, user_index)
+            return rows @ nodes, movie_rows @ nodes
+
+        return propagation
+
+
+def propagation_operator(interactions, n_layers: int) -> tuple[np.ndarray, np.ndarray]:
+    """The user rows and movie rows of ``P = (I + Â + … + Âᴷ) / (K + 1)``. Column j is the layer
+    mean started from node j alone; Â is bipartite, so its layers alternate sides."""
+    block = normalised_adjacency(interactions).toarray().astype(np.float32)
+    n_users, n_movies = block.shape
+    users, movies = slice(0, n_users), slice(n_users, n_users + n_movies)
+    operator = np.zeros((n_users + n_movies,) * 2, np.float32)
+    for start, size in ((users, n_users), (movies, n_movies)):
+        side, layer = start, np.eye(size, dtype=np.float32)
+        for k in range(n_layers + 1):
+            operator[side, start] += layer / (n_layers + 1)
+            if k < n_layers:
+                side, layer = (movies, block.T @ layer) if side == users else (users, block @ layer)
+    return operator[users], operator[movies]
 
 
 def to_tf_sparse(matrix: sp.spmatrix):
@@ -103,10 +143,12 @@ def variants(epochs: int) -> dict:
         "prototype: eager, sparse full Â, BPR, 1,024 ratings/batch":
             (Prototype, {**PROTOTYPE_SETTING, "epochs": epochs}),
         "compiled, dense S layer by layer, BPR, 1,024 ratings/batch":
-            (LayerByLayer, {**PROTOTYPE_SETTING, "epochs": epochs + 2}),
+            (DenseLayerByLayer, {**PROTOTYPE_SETTING, "epochs": epochs + 2}),
         "compiled, dense S layer by layer, softmax, 64 users/batch":
-            (LayerByLayer, {"epochs": epochs + 2}),
-        "as configured: compiled, one propagation matrix, softmax, 64 users/batch":
+            (DenseLayerByLayer, {"epochs": epochs + 2}),
+        "compiled, one dense propagation matrix P, softmax, 64 users/batch":
+            (PropagationMatrix, {"epochs": epochs + 2}),
+        "as configured: compiled, sparse (CSR) S layer by layer, softmax, 64 users/batch":
             (LightGCN, {"epochs": epochs + 2}),
     }
 
@@ -123,13 +165,15 @@ def batches_per_epoch(model) -> int:
 
 
 def time_fits(train, test, repeats: int = 1) -> dict:
-    """Whole reported fits (``LightGCN()``'s defaults) of the layer-by-layer model and of the
-    model, alternated ``repeats`` times: process CPU seconds, wall seconds, test NDCG@10."""
+    """Whole reported fits (``LightGCN()``'s defaults) through the dense propagation matrix and
+    through the sparse products (the model), alternated ``repeats`` times: process CPU seconds,
+    wall seconds, test NDCG@10."""
     import time
 
     record = {}
     for _ in range(repeats):
-        for label, model_class in (("layer by layer", LayerByLayer), ("propagation matrix", LightGCN)):
+        for label, model_class in (("dense propagation matrix P", PropagationMatrix),
+                                   ("sparse S layer by layer (the model)", LightGCN)):
             cpu, wall = time.process_time(), time.perf_counter()
             model = model_class().fit(train)
             entry = record.setdefault(label, {"cpu_seconds": [], "wall_seconds": []})
@@ -177,23 +221,24 @@ def _cores() -> int:
 
 def main() -> None:
     from movierec_utils.data import load_ratings
-    from movierec_utils.paths import output_dir
     from movierec_utils.results import library_versions
     from movierec_utils.splits import stratified_split
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3,
                         help="epochs of the prototype (the compiled variants run 2 more)")
-    parser.add_argument("--fit-repeats", type=int, default=1,
-                        help="whole reported fits of the model before and after its "
-                             "propagation matrix, alternated")
+    parser.add_argument("--fit-repeats", type=int, default=2,
+                        help="whole reported fits through the dense propagation matrix and "
+                             "through the sparse products, alternated")
+    parser.add_argument("--output", type=Path, default=REPO / "results" / "lightgcn_speed.json",
+                        help="where to write the record (default: the committed results/)")
     args = parser.parse_args()
     train, test = stratified_split(load_ratings("100k"), ratio=0.75, seed=42)
     command = " ".join([COMMAND, *sys.argv[1:]])
     record = measure(train, args.epochs, command)
     record["reported_fit"] = time_fits(train, test, args.fit_repeats)
     record["versions"] = library_versions()
-    path = output_dir("results") / "lightgcn_speed.json"
+    path = args.output
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     width = max(map(len, record["seconds_per_epoch"]))
     print(f"LightGCN, {N_LAYERS} layers, seconds per epoch (fastest epoch after the first):")

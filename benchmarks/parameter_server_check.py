@@ -7,7 +7,7 @@ Starts four processes on loopback ports chosen at run time — a coordinator (``
 ``worker`` and two ``ps`` tasks — each with its TF_CONFIG; the worker and the parameter servers
 are plain ``tf.distribute.Server``s and are stopped when the coordinator ends (hard limit 180 s).
 The coordinator builds ``TwoTowerModel`` under ``ParameterServerStrategy`` with
-``FixedShardsPartitioner(2)``, trains the ``movierec_utils.distributed`` setup with SGD through
+``FixedShardsPartitioner(2)``, trains the ``benchmarks.distributed`` setup with SGD through
 ``Model.fit(DatasetCreator(...))`` and prints where each embedding shard lives and how far the
 trained tables are from single-process training on the same global batches.
 """
@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 import movierec_utils  # noqa: F401  (before TensorFlow)
-from movierec_utils import distributed
+from benchmarks import distributed
 
 REPO = Path(__file__).resolve().parents[1]
 SETUP = distributed.Setup(optimizer="sgd", learning_rate=5.0)

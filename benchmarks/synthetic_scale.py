@@ -26,7 +26,7 @@ def measure(size: str, compact: bool) -> dict:
     import resource
     import time
 
-    from movierec_utils.synthetic import synthetic_ratings
+    from benchmarks.synthetic import synthetic_ratings
 
     started, cpu = time.perf_counter(), time.process_time()
     frame = synthetic_ratings(*SIZES[size], seed=0, compact=compact)

@@ -11,6 +11,25 @@ def say(markdown: str) -> None:
     display(Markdown(markdown))
 
 
+def benchmark_record(name: str, module) -> dict:
+    """``results/<name>.json``, written by ``benchmarks/<name>.py``, for a lesson to read instead
+    of re-running it. When ``module``'s source differs from the one the benchmark recorded
+    (``<module>_code_sha256``), a note under the cell says to run the benchmark again."""
+    from pathlib import Path
+
+    from movierec_utils import results
+
+    record = results.load_results(name)
+    if record is None:
+        raise FileNotFoundError(f"results/{name}.json is missing: run "
+                                f"`python benchmarks/{name}.py` from the repository's root")
+    file_name = Path(module.__file__).name
+    if record.get(f"{Path(file_name).stem}_code_sha256") != results.code_digest(module):
+        say(f"**Note:** `results/{name}.json` was measured with another version of "
+            f"`{file_name}`; run `python benchmarks/{name}.py` again.")
+    return record
+
+
 def metrics_table(rows: dict[str, dict], metrics=("ndcg@10", "precision@10", "recall@10",
                                                    "map@10", "hit_rate@10", "coverage@10"),
                   digits: int = 4) -> pd.DataFrame:

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from movierec_utils import distributed
-from movierec_utils.distributed import Setup, load_weights
+from benchmarks import distributed
+from benchmarks.distributed import Setup, load_weights
 
 REPO = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-6          # max |weight difference| vs single-process training (see docstring)
@@ -89,7 +89,7 @@ def test_replica_loss_on_one_device_is_the_two_tower_loss(single_process):
 
 def test_two_workers_on_loopback_match_single_process_training(tmp_path, single_process):
     cluster = {"worker": [f"127.0.0.1:{port}" for port in distributed.free_loopback_ports(2)]}
-    command = [sys.executable, "-m", "movierec_utils.distributed", "--out", str(tmp_path),
+    command = [sys.executable, "-m", "benchmarks.distributed", "--out", str(tmp_path),
                "--collective-timeout", "60"]
     run_processes([(command, child_environment(TF_CONFIG=distributed.tf_config(
         cluster, "worker", index))) for index in range(2)],
@@ -108,7 +108,7 @@ def test_two_workers_on_loopback_match_single_process_training(tmp_path, single_
 MIRRORED_SCRIPT = """
 import json, sys
 from pathlib import Path
-from movierec_utils import distributed
+from benchmarks import distributed
 strategy = distributed.make_strategy(logical_cpus=2)   # before TensorFlow's runtime starts
 out = Path(sys.argv[1])
 for name, fields, scaled in json.loads(sys.argv[2]):
@@ -175,7 +175,7 @@ def test_a_bad_tf_config_is_named_with_what_is_expected(text, message):
 def test_the_command_refuses_a_bad_tf_config_before_tensorflow_starts(tmp_path):
     import subprocess
 
-    result = subprocess.run([sys.executable, "-m", "movierec_utils.distributed", "--out",
+    result = subprocess.run([sys.executable, "-m", "benchmarks.distributed", "--out",
                              str(tmp_path)], env=child_environment(TF_CONFIG='{"task": 1'),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
@@ -190,7 +190,7 @@ def start_lonely_worker(tmp_path, peer_timeout: float):
     own, missing = distributed.free_loopback_ports(2)
     cluster = {"worker": [f"127.0.0.1:{own}", f"127.0.0.1:{missing}"]}
     process = subprocess.Popen(
-        [sys.executable, "-m", "movierec_utils.distributed", "--out", str(tmp_path),
+        [sys.executable, "-m", "benchmarks.distributed", "--out", str(tmp_path),
          "--peer-timeout", str(peer_timeout)],
         env=child_environment(TF_CONFIG=distributed.tf_config(cluster, "worker", 0)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -39,3 +39,20 @@ def test_a_damaged_results_file_is_named(outputs, content, says):
 
 def test_a_missing_results_file_is_none(outputs):
     assert results.load_results("no_such_results") is None
+
+
+def test_a_lesson_reading_a_benchmark_is_told_when_the_code_has_changed(outputs, monkeypatch):
+    """notebook.benchmark_record: the recorded digest of the module is compared with its source."""
+    from movierec_utils import notebook
+    from movierec_utils.models import baselines
+
+    said = []
+    monkeypatch.setattr(notebook, "say", said.append)
+    with pytest.raises(FileNotFoundError, match=r"python benchmarks/demo_benchmark\.py"):
+        notebook.benchmark_record("demo_benchmark", baselines)
+    results.save_results("demo_benchmark", {}, baselines_code_sha256=results.code_digest(baselines))
+    assert notebook.benchmark_record("demo_benchmark", baselines)["name"] == "demo_benchmark"
+    assert said == []
+    results.save_results("demo_benchmark", {}, baselines_code_sha256="0" * 64)
+    notebook.benchmark_record("demo_benchmark", baselines)
+    assert len(said) == 1 and "`baselines.py`" in said[0] and "benchmarks/demo_benchmark.py" in said[0]

@@ -1,13 +1,13 @@
 """The scaling benchmark (benchmarks/scaling.py) at a tiny size, and the analysis of its file
-(movierec_utils.scaling) on hand-made records whose growth is known."""
+(benchmarks.scaling_study) on hand-made records whose growth is known."""
 import math
 
 import pytest
 
 from benchmarks import scaling as benchmark
-from movierec_utils import scaling
+from benchmarks import scaling_study as scaling
 from movierec_utils.models.baselines import EASE
-from movierec_utils.synthetic import synthetic_ratings
+from benchmarks.synthetic import synthetic_ratings
 
 TINY = (60, 90, 2_400)  # users, movies, ratings: seconds, not minutes
 
@@ -51,7 +51,9 @@ def test_the_large_catalogue_variants_are_configured_as_documented():
     assert (adagrad["optimizer"], adagrad["batch_size"]) == ("adagrad", 1024)
     bpr = benchmark.make_model("gnn_bpr_16_steps", 10_001, 2).get_params()
     assert (bpr["loss"], bpr["batch_size"], bpr["epochs"]) == ("bpr", 626, 2)
-    assert set(benchmark.RUNS) == set(scaling.RUN_LABELS)
+    # every run has a label; the one label more reads records of a run no longer made (LightGCN
+    # with the sparse S at every size: the model now always propagates sparsely)
+    assert set(scaling.RUN_LABELS) - set(benchmark.RUNS) == {"gnn_bpr_16_steps_sparse"}
 
 
 def fake_record(exponent: float, projected_at=(), dates=None) -> dict:

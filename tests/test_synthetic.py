@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from movierec_utils import synthetic
-from movierec_utils.synthetic import synthetic_ratings, to_loader_dtypes
+from benchmarks import synthetic
+from benchmarks.synthetic import synthetic_ratings, to_loader_dtypes
 
 ML100K_SIZE = (943, 1_682, 100_000)
 

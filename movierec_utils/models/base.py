@@ -5,8 +5,10 @@
     model.recommend(["55", "100"], k=10)   # DataFrame user_id, rank, movie_id, movie_title, score
     model.evaluate(test, k=10)             # full-ranking metrics, training movies masked
 
-A subclass implements ``_fit`` and ``_score`` (a ``users × catalogue`` score block) and lists
-the columns it reads in ``required_columns``; ranking, masking, evaluation, input checks and
+A subclass implements ``_fit`` and either ``_compute_embeddings`` (every user's and every movie's
+final vector: ``embeddings`` caches them until the weights change and ``_score`` is their dot
+product) or ``_score`` itself (a ``users × catalogue`` score block), and lists the columns it
+reads in ``required_columns``; ranking, masking, evaluation, input checks and
 timing live here, once. Ids are handled as strings, MovieLens' type: 55 and "55" are one user.
 
 Every setting is checked when the object is built — a subclass calls :func:`check_setting` in its
@@ -192,7 +194,19 @@ class Recommender:
         raise NotImplementedError
 
     def _score(self, user_codes: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        users, movies = self.embeddings()
+        return users[user_codes] @ movies.T
+
+    def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every user's and every movie's final vector (rows in the order of ``users_`` and
+        ``items_``), computed by ``_compute_embeddings`` once per state of the weights."""
+        if getattr(self, "_embeddings_cache", None) is None:
+            self._embeddings_cache = self._compute_embeddings()
+        return self._embeddings_cache
+
+    def _compute_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError(f"{type(self).__name__} scores without embeddings: it "
+                                  "implements _score")
 
     def _train_epochs(self, run_epoch, valid: pd.DataFrame | None, get_state, set_state) -> None:
         """The shared training loop: ``run_epoch()`` trains one epoch and returns its mean loss.
@@ -239,7 +253,8 @@ class Recommender:
         self.best_epoch_ = int(np.argmax(scores)) + 1 if valid is not None else len(self.history_)
 
     def _clear_cache(self) -> None:
-        """Forget anything derived from the weights (e.g. precomputed embeddings)."""
+        """Forget the embeddings computed from the weights (called whenever they change)."""
+        self._embeddings_cache = None
 
     def _validation_metrics(self, valid: pd.DataFrame, k: int = 10) -> dict:
         """Metrics on validation ratings of known users (for early stopping and tuning)."""

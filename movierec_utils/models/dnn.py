@@ -247,24 +247,15 @@ class DeepRecommender(Recommender):
         self._train_epochs(lambda: train_epoch(shuffle.permutation(len(self.users_))), valid,
                            get_state=self.model_.get_weights, set_state=self.model_.set_weights)
 
-    def _clear_cache(self) -> None:
-        self._cache = None
-
-    def _embeddings(self):
-        """Every user's and every movie's tower output, computed once per trained state."""
-        if getattr(self, "_cache", None) is None:
-            self._cache = (self.model_.user_tower(self.user_table_).numpy(),
-                           self.model_.movie_tower(self.movie_table_).numpy())
-        return self._cache
-
-    def _score(self, user_codes: np.ndarray) -> np.ndarray:
-        users, movies = self._embeddings()
-        return users[user_codes] @ movies.T
+    def _compute_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every user's and every movie's tower output (``embeddings()`` caches them)."""
+        return (self.model_.user_tower(self.user_table_).numpy(),
+                self.model_.movie_tower(self.movie_table_).numpy())
 
     def _new_user_scores(self, users: pd.DataFrame) -> np.ndarray:
         codes = encode_users(users, self.users_, self.vocabularies_)
         codes["id"] = np.zeros_like(codes["id"])  # never seen: the unknown-id code
-        return self.model_.user_tower(codes).numpy() @ self._embeddings()[1].T
+        return self.model_.user_tower(codes).numpy() @ self.embeddings()[1].T
 
     def recommend_new_users(self, users: pd.DataFrame, k: int = 10) -> pd.DataFrame:
         """Top-k for users described only by ``user_id`` and the columns of ``USER_COLUMNS``."""
@@ -287,7 +278,7 @@ class DeepRecommender(Recommender):
         """The rating head's prediction per (user_id, movie_id) row of ``ratings`` (known users;
         a movie unseen in training is described by its genres and year, its id unknown)."""
         self._check_fitted()
-        users, movies = self._embeddings()
+        users, movies = self.embeddings()
         codes = self.items_.codes(ratings["movie_id"], strict=False)
         vectors = movies[np.maximum(codes, 0)]
         if (codes < 0).any():

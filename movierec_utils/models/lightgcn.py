@@ -15,9 +15,9 @@ from movierec_utils.seeding import set_seed
 from movierec_utils.tfenv import tf
 
 # %% auto #0
-__all__ = ['DENSE_BLOCK_MAX_BYTES', 'normalised_adjacency', 'full_adjacency', 'propagate', 'multiply', 'graph_block',
-           'propagation_operator', 'make_propagation', 'softmax_loss', 'bpr_loss', 'softmax_batches', 'bpr_batches',
-           'lightgcn_loss', 'make_train_step', 'LightGCN']
+__all__ = ['normalised_adjacency', 'full_adjacency', 'propagate', 'graph_block', 'sparse_matrices', 'multiply',
+           'make_propagation', 'softmax_loss', 'bpr_loss', 'softmax_batches', 'bpr_batches', 'lightgcn_loss',
+           'make_train_step', 'LightGCN']
 
 # %% ../../notebooks/02_gnn.ipynb #normalised-adjacency
 def normalised_adjacency(interactions: sp.spmatrix) -> sp.csr_matrix:
@@ -39,70 +39,60 @@ def full_adjacency(interactions: sp.spmatrix) -> sp.csr_matrix:
 # %% ../../notebooks/02_gnn.ipynb #propagate
 def propagate(block, users, movies, n_layers: int):
     """The layer mean ``(E⁽⁰⁾ + … + E⁽ᴷ⁾) / (K + 1)`` for users and movies; ``block`` is ``S``
-    (users × movies), dense or a ``tf.SparseTensor``."""
+    (users × movies) as ``graph_block`` stores it."""
+    matrices = sparse_matrices(block)
     user_total, movie_total = users, movies
     for _ in range(n_layers):
-        users, movies = (multiply(block, movies), multiply(block, users, transpose=True))
+        users, movies = (multiply(matrices, movies), multiply(matrices, users, transpose=True))
         user_total, movie_total = user_total + users, movie_total + movies
     return user_total / (n_layers + 1), movie_total / (n_layers + 1)
 
 
-def multiply(block, dense, transpose: bool = False):
-    """``block @ dense`` (``blockᵀ @ dense`` with ``transpose``) for a dense or sparse block."""
-    if isinstance(block, tf.SparseTensor):
-        return tf.sparse.sparse_dense_matmul(block, dense, adjoint_a=transpose)
-    return tf.matmul(block, dense, transpose_a=transpose)
+def graph_block(interactions) -> tuple:
+    """``S`` and ``Sᵀ`` as (indices, values, shape), entries in row-major order: memory grows with
+    the ratings only."""
+    block = normalised_adjacency(interactions).astype(np.float32)
+    pairs = []
+    for matrix in (block.tocsr(), block.T.tocsr()):
+        matrix.sort_indices()
+        coo = matrix.tocoo()
+        pairs.append((tf.constant(np.stack([coo.row, coo.col], axis=1).astype(np.int64)),
+                      tf.constant(coo.data), tf.constant(matrix.shape, tf.int64)))
+    return tuple(pairs)
 
 
-DENSE_BLOCK_MAX_BYTES = 2**30  # 1 GiB: up to ~MovieLens 1M
+def sparse_matrices(block) -> list:
+    """``graph_block``'s S and Sᵀ as TensorFlow sparse matrices in compressed rows (CSR). Call it
+    inside the function that multiplies: a compiled step cannot take them from outside."""
+    return [tf.raw_ops.SparseTensorToCSRSparseMatrix(indices=indices, values=values,
+                                                     dense_shape=shape)
+            for indices, values, shape in block]
 
 
-def graph_block(interactions, max_dense_bytes: int = DENSE_BLOCK_MAX_BYTES):
-    """``S`` as a dense tensor while it fits in ``max_dense_bytes``, else as a
-    ``tf.SparseTensor`` whose memory grows with the ratings only."""
-    block = normalised_adjacency(interactions)
-    if block.shape[0] * block.shape[1] * 4 <= max_dense_bytes:
-        return tf.constant(block.toarray(), tf.float32)
-    coo = block.tocoo()
-    return tf.sparse.reorder(tf.SparseTensor(np.stack([coo.row, coo.col], axis=1).astype("int64"),
-                                             coo.data.astype("float32"), coo.shape))
+def multiply(matrices, dense, transpose: bool = False):
+    """``S @ dense`` (``Sᵀ @ dense`` with ``transpose``), ``matrices`` from ``sparse_matrices``. The
+    gradient is the product with the other matrix of the pair: TensorFlow's own gradient of this
+    product adds in a varying order, and two identical runs would drift apart in the last digits."""
+    matrix, other = matrices[::-1] if transpose else matrices
+
+    @tf.custom_gradient
+    def product(dense):
+        return (tf.raw_ops.SparseMatrixMatMul(a=matrix, b=dense),
+                lambda upstream: tf.raw_ops.SparseMatrixMatMul(a=other, b=upstream))
+
+    return product(dense)
 
 # %% ../../notebooks/02_gnn.ipynb #propagation-operator
-def propagation_operator(interactions, n_layers: int) -> tuple[np.ndarray, np.ndarray]:
-    """The user rows and movie rows of ``P = (I + Â + … + Âᴷ) / (K + 1)``: ``propagate(S, U, M, K)
-    == (P_users @ E, P_movies @ E)``, ``E = [U; M]``. Column j is the layer mean started from node
-    j alone; Â is bipartite, so its layers alternate sides (one product with S or Sᵀ each)."""
-    block = normalised_adjacency(interactions).toarray().astype(np.float32)
-    n_users, n_movies = block.shape
-    users, movies = slice(0, n_users), slice(n_users, n_users + n_movies)
-    operator = np.zeros((n_users + n_movies,) * 2, np.float32)
-    for start, size in ((users, n_users), (movies, n_movies)):
-        side, layer = start, np.eye(size, dtype=np.float32)
-        for k in range(n_layers + 1):
-            operator[side, start] += layer / (n_layers + 1)
-            if k < n_layers:
-                side, layer = (movies, block.T @ layer) if side == users else (users, block @ layer)
-    return operator[users], operator[movies]
-
-
-def make_propagation(interactions, n_layers: int, max_dense_bytes: int = DENSE_BLOCK_MAX_BYTES):
+def make_propagation(interactions, n_layers: int):
     """``propagation(users, movies, user_index=None)``: final embeddings of the users in
-    ``user_index`` (all without it) and of all movies — through ``P`` while it fits in
-    ``max_dense_bytes``, else layer by layer through ``graph_block``'s ``S``."""
-    if sum(interactions.shape) ** 2 * 4 > max_dense_bytes:
-        block = graph_block(interactions, max_dense_bytes)
-        return lambda users, movies, user_index=None: _rows(
-            propagate(block, users, movies, n_layers), user_index)
-    user_rows, movie_rows = map(tf.constant, propagation_operator(interactions, n_layers))
-    return lambda users, movies, user_index=None: _rows(
-        (user_rows, movie_rows), user_index, nodes=tf.concat([users, movies], axis=0))
+    ``user_index`` (all without it) and of all movies, propagated through ``graph_block``'s S."""
+    block = graph_block(interactions)
 
+    def propagation(users, movies, user_index=None):
+        users, movies = propagate(block, users, movies, n_layers)
+        return (users if user_index is None else tf.gather(users, user_index)), movies
 
-def _rows(pair, user_index, nodes=None):
-    """(users[user_index], movies), each first multiplied by ``nodes`` when given."""
-    users, movies = pair
-    users = users if user_index is None else tf.gather(users, user_index)
-    return (users, movies) if nodes is None else (users @ nodes, movies @ nodes)
+    return propagation
 
 # %% ../../notebooks/02_gnn.ipynb #losses
 def softmax_loss(batch_users, movies, targets):
@@ -217,15 +207,7 @@ class LightGCN(Recommender):
         return tf.function(make_train_step(self._variables(), self._propagate, optimizer,
                                            self.loss, self.l2), input_signature=batch)
 
-    def _clear_cache(self) -> None:
-        self._final_cache = None
-
-    def final_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
-        """Users' and movies' layer-mean embeddings after propagation (cached)."""
-        if getattr(self, "_final_cache", None) is None:
-            self._final_cache = tuple(t.numpy() for t in self._propagate(*self._variables()))
-        return self._final_cache
-
-    def _score(self, user_codes: np.ndarray) -> np.ndarray:
-        users, movies = self.final_embeddings()
-        return users[user_codes] @ movies.T
+    def _compute_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Users' and movies' layer-mean embeddings after propagation (``embeddings()`` caches
+        them)."""
+        return tuple(t.numpy() for t in self._propagate(*self._variables()))

@@ -217,19 +217,10 @@ class TwoTower(Recommender):
         return (lambda rows: {name: tf.gather(values, rows) for name, values in columns.items()},
                 len(train))
 
-    def _clear_cache(self) -> None:
-        self._vectors = None
-
-    def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every user's and every movie's tower output (cached until the weights change)."""
-        if getattr(self, "_vectors", None) is None:
-            self._vectors = (self.model_.user_model(self.users_.ids.astype(str)).numpy(),
-                             self.model_.movie_model(self.items_.ids.astype(str)).numpy())
-        return self._vectors
-
-    def _score(self, user_codes: np.ndarray) -> np.ndarray:
-        users, movies = self.embeddings()
-        return users[user_codes] @ movies.T
+    def _compute_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every user's and every movie's tower output (``embeddings()`` caches them)."""
+        return (self.model_.user_model(self.users_.ids.astype(str)).numpy(),
+                self.model_.movie_model(self.items_.ids.astype(str)).numpy())
 
 
 def make_optimizer(name: str, learning_rate: float):

@@ -1,5 +1,5 @@
 """How long to train: the stopping-rule study of ``benchmarks/stopping_rules.py``, as the tables
-and the figure notebooks 01-03 show (``results/stopping_rules.json``, validation data only).
+and the figure the appendix shows (``results/stopping_rules.json``, validation data only).
 
 The benchmark trained each neural model with early stopping switched off on three splits,
 recording validation NDCG@10 after every epoch; every rule is then judged on those curves, and

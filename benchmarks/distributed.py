@@ -1,16 +1,16 @@
 """Training the two-tower model with ``tf.distribute``: several workers, one global batch.
 
 Runnable by hand; each run trains ``--steps`` steps of the full-softmax ``TwoTowerModel`` on
-small synthetic ratings (:mod:`movierec_utils.synthetic`) and writes its final weights::
+small synthetic ratings (:mod:`benchmarks.synthetic`) and writes its final weights::
 
     # one process per worker, each with its own TF_CONFIG (here two workers on this machine):
     TF_CONFIG='{"cluster": {"worker": ["127.0.0.1:23456", "127.0.0.1:23457"]},
-                "task": {"type": "worker", "index": 0}}' python -m movierec_utils.distributed --out w/
+                "task": {"type": "worker", "index": 0}}' python -m benchmarks.distributed --out w/
     TF_CONFIG='{… same cluster …, "task": {"type": "worker", "index": 1}}'  python -m … --out w/
     # one process, MirroredStrategy over two logical CPU devices:
-    python -m movierec_utils.distributed --logical-cpus 2 --out w/
+    python -m benchmarks.distributed --logical-cpus 2 --out w/
     # one process, no strategy: the reference, TwoTowerModel trained on the same global batches
-    python -m movierec_utils.distributed --out w/
+    python -m benchmarks.distributed --out w/
 
 With TF_CONFIG the strategy is ``MultiWorkerMirroredStrategy``. The data are the same in every
 process (same seed); every step's *global* batch of ``--global-batch`` users is split into equal
@@ -73,7 +73,7 @@ def global_batches(setup: Setup):
     ``targets[s]`` (multi-hot rows over the movie vocabulary) are step ``s``'s global batch. Users
     are visited in a seeded random order, epoch after epoch."""
     from movierec_utils.interactions import IdIndex, interaction_matrix
-    from movierec_utils.synthetic import synthetic_ratings
+    from benchmarks.synthetic import synthetic_ratings
 
     ratings = synthetic_ratings(setup.n_users, setup.n_movies, setup.n_ratings,
                                 seed=setup.data_seed)
@@ -303,7 +303,7 @@ def supervise(argv: list[str], peer_list=(), peer_timeout: float | None = None,
                 for number in (signal.SIGINT, signal.SIGTERM)}
     read_end, write_end = os.pipe()
     try:
-        child = subprocess.Popen([sys.executable, "-m", "movierec_utils.distributed", *argv],
+        child = subprocess.Popen([sys.executable, "-m", "benchmarks.distributed", *argv],
                                  env={**os.environ, _READY_FD: str(write_end)},
                                  pass_fds=(write_end,), start_new_session=True)
         os.close(write_end)
