@@ -1,4 +1,4 @@
-"""Measure the ML-100k shape constants of movierec_utils/synthetic.py (prints them).
+"""Measure the ML-100k shape constants of benchmarks/synthetic.py (prints them).
 
     TFDS_DATA_DIR=… .venv/bin/python benchmarks/fit_synthetic_shape.py
 

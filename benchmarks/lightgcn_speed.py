@@ -1,6 +1,6 @@
 """LightGCN speed benchmark: the unoptimised prototype against the model, seconds per epoch.
 
-    .venv/bin/python benchmarks/lightgcn_speed.py [--epochs 3] [--fit-repeats 2]
+    .venv/bin/python benchmarks/lightgcn_speed.py [--epochs 3] [--fit-repeats 2] [--output FILE]
 
 The appendix (notebooks/appendix/A_studies.ipynb) shows the result; notebook 02 links to it.
 Five variants, 3 layers, 64 dimensions, trained on stratified_split(seed=42)'s training part in
@@ -22,13 +22,16 @@ the same run:
 
 It also times whole reported fits (``LightGCN()``, 32 epochs) of variants 4 and 5, alternated, in
 process CPU seconds and wall seconds, with their test NDCG@10 (the same model: only the order of
-floating-point operations differs).
+floating-point operations differs); and it fits the model twice with TensorFlow's registered
+gradient of the CSR product and twice with the model's own, recording how far each pair of
+identical fits ends apart (``repeatability``).
 
 Seconds per epoch are the fastest of the epochs after the first (the first includes tracing and
 warm-up; other processes on a shared machine only ever add time, so the minimum is the most
 repeatable estimate). Writes results/lightgcn_speed.json: seconds per epoch and speed-up against the
-prototype per variant, batches (= graph propagations) per epoch, the command, the date, the
-machine's cores and load average, and the library versions. On a shared machine other processes
+prototype per variant, batches (= graph propagations) per epoch, epochs timed, the reported fits
+(``reported_fit``), ``repeatability``, the command, the date, the commit, the machine's cores and
+load average, and the library versions. On a shared machine other processes
 inflate the seconds (unevenly, since the variants run one after another): compare ratios, and
 rerun when the machine is quiet.
 """
@@ -45,8 +48,8 @@ import numpy as np
 import scipy.sparse as sp
 
 import movierec_utils  # noqa: F401  (before TensorFlow)
-from movierec_utils.models.lightgcn import (LightGCN, full_adjacency, make_train_step,
-                                            normalised_adjacency)
+from movierec_utils.models.lightgcn import (LightGCN, full_adjacency, graph_block, make_train_step,
+                                            normalised_adjacency, sparse_matrices)
 from movierec_utils.tfenv import tf
 
 COMMAND = "python benchmarks/lightgcn_speed.py"
@@ -114,6 +117,39 @@ class PropagationMatrix(LightGCN):
         return propagation
 
 
+class RegisteredGradient(LightGCN):
+    """The model with TensorFlow's registered gradient of the CSR product instead of its own."""
+
+    def _make_propagation(self):
+        block, n_layers = graph_block(self.seen_), self.n_layers
+
+        def propagation(users, movies, user_index=None):
+            matrix, transposed = sparse_matrices(block)
+            user_total, movie_total = users, movies
+            for _ in range(n_layers):
+                users, movies = (tf.raw_ops.SparseMatrixMatMul(a=matrix, b=movies),
+                                 tf.raw_ops.SparseMatrixMatMul(a=transposed, b=users))
+                user_total, movie_total = user_total + users, movie_total + movies
+            users, movies = user_total / (n_layers + 1), movie_total / (n_layers + 1)
+            return (users if user_index is None else tf.gather(users, user_index)), movies
+
+        return propagation
+
+
+def repeatability(train, test) -> dict:
+    """Two identical reported fits per gradient: the largest difference between their final
+    embeddings, and each fit's test NDCG@10."""
+    record = {}
+    for label, model_class in (("registered gradient", RegisteredGradient),
+                               ("own gradient (the model)", LightGCN)):
+        fits = [model_class().fit(train) for _ in range(2)]
+        record[label] = {
+            "max_embedding_difference": float(max(np.abs(a - b).max() for a, b in zip(
+                fits[0].embeddings(), fits[1].embeddings()))),
+            "test_ndcg@10": [fit.evaluate(test)["ndcg@10"] for fit in fits]}
+    return record
+
+
 def propagation_operator(interactions, n_layers: int) -> tuple[np.ndarray, np.ndarray]:
     """The user rows and movie rows of ``P = (I + Â + … + Âᴷ) / (K + 1)``. Column j is the layer
     mean started from node j alone; Â is bipartite, so its layers alternate sides."""
@@ -140,15 +176,15 @@ def to_tf_sparse(matrix: sp.spmatrix):
 def variants(epochs: int) -> dict:
     """Label → (model class, constructor arguments)."""
     return {
-        "prototype: eager, sparse full Â, BPR, 1,024 ratings/batch":
+        "prototype: eager, tf.sparse full Â, BPR 1,024 ratings/batch":
             (Prototype, {**PROTOTYPE_SETTING, "epochs": epochs}),
-        "compiled, dense S layer by layer, BPR, 1,024 ratings/batch":
+        "compiled, dense S, BPR 1,024 ratings/batch":
             (DenseLayerByLayer, {**PROTOTYPE_SETTING, "epochs": epochs + 2}),
-        "compiled, dense S layer by layer, softmax, 64 users/batch":
+        "compiled, dense S, softmax 64 users/batch":
             (DenseLayerByLayer, {"epochs": epochs + 2}),
-        "compiled, one dense propagation matrix P, softmax, 64 users/batch":
+        "compiled, dense P, softmax 64 users/batch":
             (PropagationMatrix, {"epochs": epochs + 2}),
-        "as configured: compiled, sparse (CSR) S layer by layer, softmax, 64 users/batch":
+        "the model: compiled, CSR S, softmax 64 users/batch":
             (LightGCN, {"epochs": epochs + 2}),
     }
 
@@ -221,7 +257,7 @@ def _cores() -> int:
 
 def main() -> None:
     from movierec_utils.data import load_ratings
-    from movierec_utils.results import library_versions
+    from movierec_utils.results import commit, library_versions
     from movierec_utils.splits import stratified_split
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -237,6 +273,8 @@ def main() -> None:
     command = " ".join([COMMAND, *sys.argv[1:]])
     record = measure(train, args.epochs, command)
     record["reported_fit"] = time_fits(train, test, args.fit_repeats)
+    record["repeatability"] = repeatability(train, test)
+    record["commit"] = commit()
     record["versions"] = library_versions()
     path = args.output
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
@@ -248,6 +286,10 @@ def main() -> None:
     for label, entry in record["reported_fit"].items():
         print(f"  reported fit, {label}: CPU {min(entry['cpu_seconds']):.2f} s, wall "
               f"{min(entry['wall_seconds']):.2f} s, test NDCG@10 {entry['test_ndcg@10']:.4f}")
+    for label, entry in record["repeatability"].items():
+        print(f"  two identical fits, {label}: embeddings differ by up to "
+              f"{entry['max_embedding_difference']:.2g}, test NDCG@10 "
+              f"{', '.join(f'{value:.6f}' for value in entry['test_ndcg@10'])}")
     print(f"wrote {path}")
 
 

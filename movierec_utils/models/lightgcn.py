@@ -38,8 +38,8 @@ def full_adjacency(interactions: sp.spmatrix) -> sp.csr_matrix:
 
 # %% ../../notebooks/02_gnn.ipynb #propagate
 def propagate(block, users, movies, n_layers: int):
-    """The layer mean ``(E⁽⁰⁾ + … + E⁽ᴷ⁾) / (K + 1)`` for users and movies; ``block`` is ``S``
-    (users × movies) as ``graph_block`` stores it."""
+    """The layer mean ``(E⁽⁰⁾ + … + E⁽ᴷ⁾) / (K + 1)`` for users and movies; ``block`` is the pair
+    (S, Sᵀ) as ``graph_block`` stores it."""
     matrices = sparse_matrices(block)
     user_total, movie_total = users, movies
     for _ in range(n_layers):
