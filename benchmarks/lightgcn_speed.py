@@ -50,6 +50,7 @@ import scipy.sparse as sp
 import movierec_utils  # noqa: F401  (before TensorFlow)
 from movierec_utils.models.lightgcn import (LightGCN, full_adjacency, graph_block, make_train_step,
                                             normalised_adjacency, sparse_matrices)
+from movierec_utils.results import cpu_count
 from movierec_utils.tfenv import tf
 
 COMMAND = "python benchmarks/lightgcn_speed.py"
@@ -231,7 +232,7 @@ def measure(train, epochs: int = 3, command: str = COMMAND) -> dict:
     return {
         "command": command,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"processor": platform.machine(), "cores": _cores(),
+        "machine": {"processor": platform.machine(), "cores": cpu_count(),
                     "load_average_1min": {"before": load_before, "after": _load_average()}},
         "n_layers": N_LAYERS,
         "epochs_timed": {label: arguments["epochs"] - 1
@@ -247,12 +248,6 @@ def _load_average() -> float | None:
     import os
 
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
-
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def main() -> None:

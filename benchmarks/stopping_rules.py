@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import os
 import platform
 import re
 import subprocess
@@ -439,9 +438,9 @@ def git_commit() -> str | None:
 
 
 def metadata(args, timing: dict, configurations: dict, commit: str | None) -> dict:
-    from movierec_utils.results import library_versions
+    from movierec_utils.results import cpu_count, library_versions
 
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = cpu_count()
     meta = {
         "command": "python benchmarks/stopping_rules.py " + " ".join(sys.argv[1:]),
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
