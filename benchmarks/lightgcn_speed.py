@@ -85,6 +85,18 @@ class Prototype(LightGCN):
                                self.l2)  # not wrapped in tf.function
 
 
+def layer_mean(by_s, by_s_transposed, users, movies, n_layers: int, user_index=None):
+    """``propagate``'s layer mean with the products ``S @ x`` and ``Sᵀ @ x`` passed in, so that a
+    variant can swap the kernel (or its gradient); rows ``user_index`` of the users (all without
+    it) and all movies."""
+    user_total, movie_total = users, movies
+    for _ in range(n_layers):
+        users, movies = by_s(movies), by_s_transposed(users)
+        user_total, movie_total = user_total + users, movie_total + movies
+    users, movies = user_total / (n_layers + 1), movie_total / (n_layers + 1)
+    return (users if user_index is None else tf.gather(users, user_index)), movies
+
+
 class DenseLayerByLayer(LightGCN):
     """Every step propagates K layers through the dense ``S`` (2K products with ``tf.matmul``)."""
 
@@ -93,12 +105,9 @@ class DenseLayerByLayer(LightGCN):
         n_layers = self.n_layers
 
         def propagation(users, movies, user_index=None):
-            user_total, movie_total = users, movies
-            for _ in range(n_layers):
-                users, movies = block @ movies, tf.matmul(block, users, transpose_a=True)
-                user_total, movie_total = user_total + users, movie_total + movies
-            users, movies = user_total / (n_layers + 1), movie_total / (n_layers + 1)
-            return (users if user_index is None else tf.gather(users, user_index)), movies
+            return layer_mean(lambda dense: block @ dense,
+                              lambda dense: tf.matmul(block, dense, transpose_a=True),
+                              users, movies, n_layers, user_index)
 
         return propagation
 
@@ -126,13 +135,9 @@ class RegisteredGradient(LightGCN):
 
         def propagation(users, movies, user_index=None):
             matrix, transposed = sparse_matrices(block)
-            user_total, movie_total = users, movies
-            for _ in range(n_layers):
-                users, movies = (tf.raw_ops.SparseMatrixMatMul(a=matrix, b=movies),
-                                 tf.raw_ops.SparseMatrixMatMul(a=transposed, b=users))
-                user_total, movie_total = user_total + users, movie_total + movies
-            users, movies = user_total / (n_layers + 1), movie_total / (n_layers + 1)
-            return (users if user_index is None else tf.gather(users, user_index)), movies
+            return layer_mean(lambda dense: tf.raw_ops.SparseMatrixMatMul(a=matrix, b=dense),
+                              lambda dense: tf.raw_ops.SparseMatrixMatMul(a=transposed, b=dense),
+                              users, movies, n_layers, user_index)
 
         return propagation
 
