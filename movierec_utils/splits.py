@@ -7,6 +7,9 @@
   least two ratings in test too (see :func:`stratified_split` for the few-ratings rule).
 * :func:`random_split` — a seeded random share of *all* ratings: the TensorFlow Recommenders
   tutorials' 80/20 protocol, for comparison with their published numbers.
+* :func:`temporal_split` — one global cut in time: the latest ratings are the test part, so no
+  model learns from the future it is tested on; :func:`split_cold` puts aside the test ratings
+  of users who have no training rating (cold users, reported separately).
 
 Both keep the input's columns and row order within each part, and never share a row between parts.
 Both refuse ratings holding a (user, movie) pair twice: its copies could land on both sides, and
@@ -66,6 +69,45 @@ def random_split(ratings: pd.DataFrame, ratio: float = 0.8, seed: int = 42):
     is_train = np.zeros(len(ratings), dtype=bool)
     is_train[order[:round(ratio * len(ratings))]] = True
     return ratings.iloc[is_train], ratings.iloc[~is_train]
+
+
+def temporal_split(ratings: pd.DataFrame, test_ratio: float = 0.2,
+                   valid_ratio: float | None = None, time_col: str = "timestamp"):
+    """Cut all ratings at one moment: the latest ``test_ratio`` of them become ``test``.
+
+    Ratings are ordered by ``time_col`` (ties kept in row order) and everything after the
+    cut — the time of the rating at position ``round((1 - test_ratio) * n)`` — is test; ratings
+    at the cut's second stay together in train. With ``valid_ratio`` set, the train part is cut
+    again the same way (its latest ``valid_ratio`` become ``valid``) and ``(train, valid, test)``
+    is returned. Test users absent from train are *cold*: see :func:`split_cold`.
+    """
+    _check_ratio(test_ratio)
+    check_setting("valid_ratio", valid_ratio, kind=float, low=0, high=1, low_open=True,
+                  high_open=True, allow_none=True)
+    check_setting("time_col", time_col, kind=str)
+    _check_frame(ratings, columns=("user_id", "movie_id", time_col))
+    _check_no_duplicates(ratings)
+    times = ratings[time_col].to_numpy()
+    order = np.argsort(times, kind="stable")
+    cut = times[order[min(max(round((1 - test_ratio) * len(ratings)), 1), len(ratings)) - 1]]
+    is_test = times > cut
+    if not is_test.any():
+        raise ValueError(f"no rating is later than {time_col} {cut}: with test_ratio="
+                         f"{test_ratio} the cut falls on the last second of the data; use a "
+                         "larger test_ratio or ratings spanning more time")
+    train, test = ratings.iloc[~is_test], ratings.iloc[is_test]
+    if valid_ratio is None:
+        return train, test
+    train, valid = temporal_split(train, test_ratio=valid_ratio, time_col=time_col)
+    return train, valid, test
+
+
+def split_cold(train: pd.DataFrame, test: pd.DataFrame, user_col: str = "user_id"):
+    """``(warm, cold)``: the test ratings of users who have training ratings, and the rest."""
+    _check_frame(train, user_col, columns=(user_col,))
+    _check_frame(test, user_col, columns=(user_col,))
+    warm = test[user_col].isin(train[user_col].unique()).to_numpy()
+    return test.iloc[warm], test.iloc[~warm]
 
 
 def holdout_users(ratings: pd.DataFrame, fraction: float = 0.1, seed: int = 42,

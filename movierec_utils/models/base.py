@@ -48,8 +48,16 @@ class Recommender:
         self.history_: list[dict] = []
 
     # ------------------------------------------------------------------ public interface
-    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> "Recommender":
+    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None, *,
+            on_epoch=None) -> "Recommender":
+        """Train on ``train``; with ``valid``, a model trained in epochs stops early on it.
+        ``on_epoch(record)``, if given, is called after every epoch with that epoch's record
+        (``history_``'s entry); an exception it raises ends the fit (a search prunes with it)."""
         self._check_training_settings()
+        if on_epoch is not None and not callable(on_epoch):
+            raise ValueError(f"on_epoch must be a function of one epoch's record, got "
+                             f"{type(on_epoch).__name__}")
+        self._on_epoch = on_epoch
         train = _checked_ratings(train, "train", self.required_columns)
         if "user_rating" in train:
             _check_star_ratings(train, "train")
@@ -244,6 +252,8 @@ class Recommender:
                 else:
                     waited += 1
             self.history_.append(record)
+            if getattr(self, "_on_epoch", None) is not None:
+                self._on_epoch(record)
             if valid is not None and waited >= self.patience:
                 break
         if best_state is not None:
