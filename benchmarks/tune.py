@@ -8,7 +8,7 @@ For each split — the stratified splits of seeds 42, 1 and 2 (75/25 per user) a
 ``valid`` exactly as the notebooks do (15% of each user's training ratings at random; on the
 time split, the latest 15% of the training part). For each model a study of ``TRIALS[model]``
 trials (``--trials-scale`` multiplies them) samples settings from ``SPACES``, fits on
-``train_fit`` with early stopping on ``valid`` (patience 5, at most 200 epochs) and scores the
+``train_fit`` with early stopping on ``valid`` (patience 5, at most 100 epochs) and scores the
 trial by its best validation NDCG@10. **The test part is never read.**
 
 Why Optuna rather than KerasTuner: the models train in the repository's own loop (``fit`` with
@@ -48,8 +48,8 @@ from movierec_utils.splits import split_cold, stratified_split, temporal_split
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("42", "1", "2", "time")
 TRAIN_RATIO, VALID_RATIO, TIME_TEST_RATIO = 0.75, 0.15, 0.2
-TRIALS = {"ease": 30, "two_tower": 40, "gnn": 30, "dnn": 24}
-PATIENCE, MAX_EPOCHS, PRUNE_AFTER = 5, 200, 5
+TRIALS = {"ease": 30, "two_tower": 30, "gnn": 24, "dnn": 18}
+PATIENCE, MAX_EPOCHS, PRUNE_AFTER = 5, 100, 5
 STUDY_TIMEOUT = 900  # seconds: no new trial starts after this (a safety cap, recorded if hit)
 
 
