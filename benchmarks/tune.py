@@ -198,7 +198,7 @@ def main() -> None:
               else {})
     studies = record.get("studies", {}) if record.get("budget") == budget else {}
     ratings = load_ratings("100k")
-    started = time.perf_counter()
+    started, origin = time.perf_counter(), results.provenance()  # the code the search ran
     for split in args.splits:
         parts = split_parts(ratings, split)
         for name in args.models:
@@ -214,7 +214,7 @@ def main() -> None:
                              "max_epochs": MAX_EPOCHS, "objective": "best validation NDCG@10"},
                 "budget": budget, "studies": studies,
                 "seconds": round(sum(study["seconds"] for study in studies.values()), 1),
-                **results.provenance()}
+                **origin, "written": results.provenance()["written"]}
             args.out.write_text(json.dumps(record, indent=1, default=results.json_default)
                                 + "\n", encoding="utf-8")
     print(f"searched in {time.perf_counter() - started:.0f} s; wrote {args.out}")

@@ -192,3 +192,22 @@ def test_test_movies_written_differently_are_an_error_not_zero_metrics(synthetic
             model.evaluate(test)
     with pytest.raises(KeyError, match=r"1 test users are not in the training data \(e.g. 'x'\)"):
         model.evaluate(synthetic.assign(user_id="x"))
+
+
+def test_on_epoch_sees_every_epochs_record_and_can_stop_the_fit(synthetic):
+    seen = []
+    model = Constant(losses=(1.0, 0.5, 0.4)).fit(synthetic, on_epoch=seen.append)
+    assert seen == model.history_ and [record["epoch"] for record in seen] == [1, 2, 3]
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(record):
+        if record["epoch"] == 2:
+            raise Stop
+    with pytest.raises(Stop):
+        Constant(losses=(1.0, 0.5, 0.4)).fit(synthetic, on_epoch=stop_after_two)
+    with pytest.raises(ValueError, match=r"on_epoch must be a function of one epoch's record, "
+                                         r"got int"):
+        Constant().fit(synthetic, on_epoch=3)
+    assert len(Constant().fit(synthetic).history_) == 2  # without a hook, as before

@@ -3,7 +3,8 @@ import re
 import pandas as pd
 import pytest
 
-from movierec_utils.splits import holdout_users, random_split, stratified_split
+from movierec_utils.splits import (holdout_users, random_split, split_cold, stratified_split,
+                                   temporal_split)
 
 
 def row_keys(frame):
@@ -107,3 +108,39 @@ def test_users_with_few_ratings_keep_one_in_train_and_one_in_test(synthetic):
         assert (train["user_id"] == "a").sum() == 1
     train, valid, test = stratified_split(ratings, ratio=0.75, seed=0, valid_ratio=0.2)
     assert set(train["user_id"]) == set(ratings["user_id"])
+
+
+def test_temporal_split_puts_the_latest_ratings_in_test_and_keeps_a_second_together(synthetic):
+    train, test = temporal_split(synthetic, test_ratio=0.2)
+    assert row_keys(train) | row_keys(test) == row_keys(synthetic)
+    assert not row_keys(train) & row_keys(test)
+    assert train["timestamp"].max() < test["timestamp"].min()  # nothing from the future
+    assert abs(len(test) - 0.2 * len(synthetic)) <= (synthetic["timestamp"] ==
+                                                     train["timestamp"].max()).sum()
+    fit, valid, test_again = temporal_split(synthetic, test_ratio=0.2, valid_ratio=0.25)
+    assert test_again.equals(test)
+    assert fit["timestamp"].max() < valid["timestamp"].min() <= valid["timestamp"].max() \
+        < test["timestamp"].min()
+    assert abs(len(valid) - 0.25 * len(train)) <= 1
+    tied = pd.DataFrame({"user_id": list("abcd"), "movie_id": list("1234"),
+                         "timestamp": [1, 2, 2, 3]})
+    train, test = temporal_split(tied, test_ratio=0.5)  # the cut at 2 keeps both 2s in train
+    assert list(test["timestamp"]) == [3]
+
+
+def test_temporal_split_refuses_a_cut_with_nothing_after_it_and_missing_times(synthetic):
+    same_time = synthetic.assign(timestamp=5)
+    with pytest.raises(ValueError, match=r"no rating is later than timestamp 5"):
+        temporal_split(same_time)
+    with pytest.raises(ValueError, match=r"lack the column\(s\) \['timestamp'\]"):
+        temporal_split(synthetic.drop(columns="timestamp"))
+    with pytest.raises(ValueError, match=r"test_ratio must be"):
+        temporal_split(synthetic, test_ratio=1.0)
+
+
+def test_split_cold_separates_test_users_without_training_ratings(synthetic):
+    train, test = temporal_split(synthetic, test_ratio=0.3)
+    warm, cold = split_cold(train, test)
+    assert len(warm) + len(cold) == len(test)
+    assert set(warm["user_id"]) <= set(train["user_id"])
+    assert not set(cold["user_id"]) & set(train["user_id"])
