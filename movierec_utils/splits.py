@@ -81,7 +81,7 @@ def temporal_split(ratings: pd.DataFrame, test_ratio: float = 0.2,
     again the same way (its latest ``valid_ratio`` become ``valid``) and ``(train, valid, test)``
     is returned. Test users absent from train are *cold*: see :func:`split_cold`.
     """
-    _check_ratio(test_ratio)
+    _check_ratio(test_ratio, "test_ratio")
     check_setting("valid_ratio", valid_ratio, kind=float, low=0, high=1, low_open=True,
                   high_open=True, allow_none=True)
     check_setting("time_col", time_col, kind=str)
@@ -137,8 +137,8 @@ def _check_no_duplicates(ratings: pd.DataFrame, user_col: str = "user_id") -> No
             f"sort_values('timestamp').drop_duplicates(['{user_col}', 'movie_id'], keep='last').")
 
 
-def _check_ratio(ratio: float) -> None:
-    check_setting("ratio", ratio, kind=float, low=0, high=1, low_open=True, high_open=True)
+def _check_ratio(ratio: float, name: str = "ratio") -> None:
+    check_setting(name, ratio, kind=float, low=0, high=1, low_open=True, high_open=True)
 
 
 def _check_seed(seed) -> None:
