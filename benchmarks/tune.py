@@ -86,7 +86,7 @@ def gnn_space(trial) -> dict:
                   trial.suggest_categorical("batch_size_ratings", [512, 1024, 2048, 4096]))
     return {"loss": loss, "batch_size": batch_size,
             "embedding_dim": trial.suggest_categorical("embedding_dim", [32, 64, 128]),
-            "n_layers": trial.suggest_int("n_layers", 1, 4),
+            "n_layers": trial.suggest_int("n_layers", 0, 4),  # 0 = matrix factorisation
             "learning_rate": trial.suggest_float("learning_rate", 2e-3, 5e-2, log=True),
             "l2": trial.suggest_float("l2", 1e-4, 1e-1, log=True)}
 
