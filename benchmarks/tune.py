@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -48,7 +49,7 @@ from movierec_utils.splits import split_cold, stratified_split, temporal_split
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("42", "1", "2", "time")
 TRAIN_RATIO, VALID_RATIO, TIME_TEST_RATIO = 0.75, 0.15, 0.2
-TRIALS = {"ease": 30, "two_tower": 30, "gnn": 24, "dnn": 18}
+TRIALS = {"ease": 30, "two_tower": 36, "gnn": 56, "dnn": 44}
 PATIENCE, MAX_EPOCHS, PRUNE_AFTER = 5, 100, 5
 STUDY_TIMEOUT = 900  # seconds: no new trial starts after this (a safety cap, recorded if hit)
 
@@ -206,7 +207,8 @@ def main() -> None:
                 continue
             studies[f"{name} | {split}"] = run_study(name, split, parts, budget[name])
             record = {
-                "name": "tuning", "library": {"optuna": metadata.version("optuna")},
+                "name": "tuning", "command": "python -m benchmarks.tune " + " ".join(sys.argv[1:]),
+                "library": {"optuna": metadata.version("optuna")},
                 "sampler": "TPE (seeded 42 + split index), first trial = class defaults",
                 "pruner": f"median after 5 trials, from epoch {PRUNE_AFTER}",
                 "protocol": {"train_ratio": TRAIN_RATIO, "valid_ratio": VALID_RATIO,
