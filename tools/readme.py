@@ -90,7 +90,17 @@ def headline(summary_record: dict) -> str:
     word = verdict_words(summary_record).get(best)
     if word:
         sentence += f" — **{word}** by paired per-user tests on each split"
-    return sentence + "."
+    sentence += "."
+    time_split = summary_record.get("time_split")
+    if time_split:  # notebook 04's second protocol: the latest ratings held out
+        metrics, tests = time_split["metrics"], time_split["versus_ease"]
+        best_time = max(tests, key=lambda name: metrics[name]["ndcg@10"])
+        sentence += (f" On a split by time (the latest {time_split['test_ratio']:.0%} of ratings "
+                     f"held out) EASE scores {metrics['ease']['ndcg@10']:.3f} and the best neural"
+                     f" model, {label(best_time, best_time)}, "
+                     f"{metrics[best_time]['ndcg@10']:.3f} (paired p = "
+                     f"{tests[best_time]['Wilcoxon p']:.2g}).")
+    return sentence
 
 
 def generated_blocks(summary_record: dict) -> dict[str, str]:

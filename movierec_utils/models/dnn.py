@@ -182,7 +182,7 @@ def epoch_function(network: DeepNetwork, optimizer, user_codes: dict, ratings, b
 # %% ../../notebooks/03_dnn.ipynb #nb03-052
 class DeepRecommender(Recommender):
     """The deep two-tower model behind the shared ``Recommender`` interface; the defaults are
-    the configuration notebook 03 reports."""
+    the search's choice (benchmarks/tune.py), which notebook 03 reports."""
 
     name = "dnn"
     required_columns = ("user_id", "movie_id", "movie_title", "movie_genres",
@@ -190,9 +190,11 @@ class DeepRecommender(Recommender):
 
     def __init__(self, user_features: tuple = USER_FEATURES, movie_features: tuple = MOVIE_FEATURES,
                  embedding_dim: int = 32, hidden_units: tuple = (), output_dim: int = 64,
-                 dropout: float = 0.0, retrieval_weight: float = 1.0, rating_weight: float = 0.1,
-                 id_dropout: float = 0.05, learning_rate: float = 0.005, l2: float = 0.05,
-                 batch_size: int = 64, epochs: int = 33, max_epochs: int = 200,
+                 dropout: float = 0.0021583323900162014, retrieval_weight: float = 1.0,
+                 rating_weight: float = 0.07561088769512261,
+                 id_dropout: float = 0.010081594247247076,
+                 learning_rate: float = 0.005627108046987597, l2: float = 0.046154291923219126,
+                 batch_size: int = 64, epochs: int = 28, max_epochs: int = 200,
                  patience: int = 5, seed: int = 42):
         super().__init__(seed)
         for name, given, allowed in (("user_features", user_features, USER_FEATURES),

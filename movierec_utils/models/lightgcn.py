@@ -157,15 +157,17 @@ def make_train_step(tables, propagation, optimizer, loss: str = "softmax", l2: f
 
 # %% ../../notebooks/02_gnn.ipynb #lightgcn-class
 class LightGCN(Recommender):
-    """LightGCN; the defaults are the configuration notebook 02 reports. ``fit(train)`` trains
+    """LightGCN; the defaults are the search's choice (benchmarks/tune.py), which notebook 02
+    reports. ``fit(train)`` trains
     ``epochs`` epochs; ``fit(train, valid)`` stops early (see ``Recommender._train_epochs``).
     ``loss`` is ``"softmax"`` (``batch_size`` users a batch) or ``"bpr"`` (``batch_size`` ratings)."""
 
     name = "gnn"
 
-    def __init__(self, embedding_dim: int = 64, n_layers: int = 3, loss: str = "softmax",
-                 learning_rate: float = 0.02, l2: float = 0.01, batch_size: int = 64,
-                 epochs: int = 32, max_epochs: int = 200, patience: int = 5, seed: int = 42):
+    def __init__(self, embedding_dim: int = 128, n_layers: int = 3, loss: str = "softmax",
+                 learning_rate: float = 0.03930006733498507, l2: float = 0.01194824240563689,
+                 batch_size: int = 64, epochs: int = 27, max_epochs: int = 200, patience: int = 5,
+                 seed: int = 42):
         super().__init__(seed)
         self.embedding_dim = check_setting("embedding_dim", embedding_dim, kind=int, low=1)
         self.n_layers = check_setting("n_layers", n_layers, kind=int, low=0)
