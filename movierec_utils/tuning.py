@@ -62,27 +62,26 @@ def _short(value) -> str:
 
 
 def trials_table(model: str, split: str = "42", top: int = 6) -> pd.DataFrame:
-    """The ``top`` trials by validation NDCG@10, and trial 0 (the defaults before the search),
-    each described by the settings in which it differs from the chosen trial."""
-    found = study(model, split)
-    rows, best = found["trials"], found["trials"][found["best_trial"]]["settings"]
-    frame = pd.DataFrame({
-        "trial": [row["trial"] for row in rows],
-        "settings (where they differ from the chosen)": [
-            _describe(row["settings"], best) or "the chosen settings" for row in rows],
-        "valid NDCG@10": [row["valid_ndcg"] for row in rows],
-        "best epoch": [row.get("best_epoch", np.nan) for row in rows],
-        "state": [row["state"] if row["state"] == "complete" else
-                  f"pruned at epoch {row.get('epochs_run')}" for row in rows],
-        "seconds": [row["seconds"] for row in rows]})
-    if model == "ease":  # one setting: λ as a number
-        frame = frame.drop(columns=["best epoch", "settings (where they differ from the chosen)"])
-        frame.insert(1, "λ", [round(row["settings"]["l2"], 1) for row in rows])
+    """The ``top`` trials by validation NDCG@10, and trial 0 (the defaults before the search):
+    one column per setting (floats to three significant digits), then the trial's result."""
+    rows = study(model, split)["trials"]
+    frame = pd.DataFrame([{
+        "trial": row["trial"],
+        **{key: _short(value) for key, value in row["settings"].items()
+           if key not in ("max_epochs", "patience")},
+        "valid NDCG@10": row["valid_ndcg"],
+        "best epoch": row.get("best_epoch", np.nan),
+        "state": (row["state"] if row["state"] == "complete"
+                  else f"pruned at epoch {row.get('epochs_run')}"),
+        "seconds": row["seconds"]} for row in rows])
+    if model == "ease":  # one setting, λ, and no epochs
+        frame = frame.drop(columns="best epoch").rename(columns={"l2": "λ"})
+    else:
+        frame["best epoch"] = frame["best epoch"].astype("Int64")
     shown = frame.sort_values("valid NDCG@10", ascending=False).head(top)
     if 0 not in shown["trial"].to_numpy():
         shown = pd.concat([shown, frame[frame["trial"] == 0]])
-    return shown.set_index("trial").round({"valid NDCG@10": 4, "seconds": 1}).astype(
-        {"best epoch": "Int64"} if model != "ease" else {})
+    return shown.set_index("trial").round({"valid NDCG@10": 4, "seconds": 1})
 
 
 def overview(models, splits=tuple(SPLIT_NAMES)) -> pd.DataFrame:

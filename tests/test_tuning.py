@@ -53,9 +53,9 @@ def test_the_reader_tables_a_study_against_its_choice(monkeypatch):
     monkeypatch.setattr(tuning, "load_tuning", lambda: RECORD)
     table = tuning.trials_table("gnn", top=2)
     assert list(table.index) == [2, 0]  # the best two, trial 0 among them
-    assert table.loc[2, "settings (where they differ from the chosen)"] == "the chosen settings"
-    assert table.loc[0, "settings (where they differ from the chosen)"] == "n_layers 3"
+    assert table.loc[2, "n_layers"] == "2" and table.loc[0, "state"] == "complete"
     assert tuning.trials_table("gnn", top=1).index.tolist() == [2, 0]  # trial 0 always shown
+    assert tuning.trials_table("gnn", top=3).loc[1, "state"] == "pruned at epoch 5"
     assert tuning.chosen("gnn") == {"n_layers": 2, "l2": 0.01, "epochs": 12}
     assert tuning.changes("gnn", tuning.chosen("gnn"), {"n_layers": 3, "l2": 0.01}) \
         == "12 epochs, n_layers 2"
