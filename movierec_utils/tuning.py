@@ -144,8 +144,9 @@ def changes(model: str, settings: dict, defaults: dict) -> str:
                      + [f"{key} {_short(value)}" for key, value in different.items()])
 
 
-def summary_sentence(model: str, split: str = "42") -> str:
-    """The study in one sentence: trials, the best validation NDCG@10 and the previous default's."""
+def summary_sentence(model: str, split: str = "42", shown: int = 6) -> str:
+    """The study in one sentence: trials, the best validation NDCG@10 and the previous default's,
+    and what :func:`trials_table` (``top=shown``) lists."""
     found = study(model, split)
     took = (f"{found['seconds']:.0f} s" if found["seconds"] < 120
             else f"{found['seconds'] / 60:.0f} minutes")
@@ -154,5 +155,22 @@ def summary_sentence(model: str, split: str = "42") -> str:
                 f"(trial {found['best_trial']}); trial 0, the class default before the search, "
                 f"scored {found['default_valid_ndcg']:.4f}")
     if found["best_trial"] == 0:
-        return sentence + ", and no trial beat it: the defaults stay as they were."
-    return sentence + f". The class defaults are now trial {found['best_trial']}'s settings."
+        sentence += ", and no trial beat it: the defaults stay as they were."
+    else:
+        sentence += f". The class defaults are now trial {found['best_trial']}'s settings."
+    return sentence + (f" The table lists the {shown} best trials by validation NDCG@10 (and "
+                       "trial 0 if it is not among them).")
+
+
+def best_by(model: str, setting: str, split: str = "42") -> pd.DataFrame:
+    """Per value of one ``setting``: how many trials the search spent on it, how many ran to the
+    end, and the best validation NDCG@10 among those (NaN when every one was pruned)."""
+    rows = study(model, split)["trials"]
+    frame = pd.DataFrame({setting: [_short(row["settings"][setting]) for row in rows],
+                          "complete": [row["state"] == "complete" for row in rows],
+                          "score": [row["valid_ndcg"] for row in rows]})
+    return pd.DataFrame({
+        "trials": frame.groupby(setting).size(),
+        "complete": frame.groupby(setting)["complete"].sum(),
+        "best complete valid NDCG@10": frame[frame["complete"]].groupby(setting)["score"].max(),
+    }).astype({"complete": int}).round(4)
