@@ -52,8 +52,8 @@ def readme_table(summary: dict) -> str:
     seeds = ", ".join(str(seed) for seed in summary["split_seeds"])
     table = "\n".join(rows) + (f"\n\nMean ± standard deviation over `stratified_split` seeds "
                                f"{seeds} (75/25 per user, k = 10, training movies masked). "
-                               "Training seconds: notebook 04's fits; `docs/speed.md` times "
-                               "each model alone.")
+                               "Training seconds: notebook 04's fits, two notebooks running "
+                               "at once; `docs/speed.md` times each model alone.")
     has_tests = summary.get("versus_baseline") or summary.get("versus_ease")
     return table + ("\n\n" + verdict(summary) if has_tests else "")
 

@@ -51,8 +51,9 @@ def test_the_headline_words_its_verdict_by_the_one_rule_in_summary():
     words = {row["model"]: row["verdict"] for row in summary.verdicts_against("ease", record)}
     assert words["two_tower"] == "better than EASE"
     headline = readme_blocks.headline(record)
-    assert "the best neural model, Two-tower (01), scores 0.490 ± 0.010 — **better than EASE**" \
-        in headline
+    assert ("the best neural model, Two-tower (01), scores 0.490 ± 0.010 — significantly better on "
+            "2 and worse on 0 of 3 splits by paired per-user tests: **better than EASE** by the "
+            "repository's rule") in headline
 
 
 def test_the_headline_adds_the_time_split_when_notebook_04_recorded_it():
@@ -61,11 +62,11 @@ def test_the_headline_adds_the_time_split_when_notebook_04_recorded_it():
     models = {name: {metric: {"mean": mean, "std": 0.01} for metric in summary.TABLE_METRICS}
               for name, mean in (("ease", 0.47), ("two_tower", 0.49), ("gnn", 0.46))}
     record = {"split_seeds": [42, 1, 2], "models": models, "best_neural_model": "two_tower",
-              "time_split": {"test_ratio": 0.2,
+              "time_split": {"test_ratio": 0.2, "warm_test_users": 109,
                              "metrics": {"ease": {"ndcg@10": 0.2}, "two_tower": {"ndcg@10": 0.18},
                                          "gnn": {"ndcg@10": 0.21}},
                              "versus_ease": {"two_tower": {"Wilcoxon p": 0.01},
                                              "gnn": {"Wilcoxon p": 0.3}}}}
     assert readme_blocks.headline(record).endswith(
-        "On a split by time (the latest 20% of ratings held out) EASE scores 0.200 and the best "
-        "neural model, LightGCN (02), 0.210 (paired p = 0.3).")
+        "On a split by time (the latest 20% of ratings held out; 109 users with training ratings) "
+        "EASE scores 0.200 and the best neural model, LightGCN (02), 0.210 (paired p = 0.3).")

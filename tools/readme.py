@@ -68,6 +68,15 @@ def verdict_words(summary_record: dict) -> dict[str, str]:
     return {row["model"]: row["verdict"] for row in rows}
 
 
+def _verdict_rows(summary_record: dict) -> list[dict]:
+    from movierec_utils import summary
+
+    try:
+        return summary.verdicts_against("ease", summary_record)
+    except KeyError:
+        return []
+
+
 def headline(summary_record: dict) -> str:
     """The first-screen result: EASE's score (the bar) and the best neural model's, with the
     verdict of the paired tests."""
@@ -87,16 +96,19 @@ def headline(summary_record: dict) -> str:
     sentence = (f"**Headline.** On MovieLens 100k (NDCG@10, mean ± std over {seeds} splits), "
                 f"the closed-form linear baseline EASE scores {score('ease')}; the best neural "
                 f"model, {label(best, best)}, scores {score(best)}")
-    word = verdict_words(summary_record).get(best)
-    if word:
-        sentence += f" — **{word}** by paired per-user tests on each split"
+    row = next((row for row in _verdict_rows(summary_record) if row["model"] == best), None)
+    if row:
+        sentence += (f" — significantly better on {row['splits better']} and worse on "
+                     f"{row['splits worse']} of {row['splits']} splits by paired per-user tests:"
+                     f" **{row['verdict']}** by the repository's rule")
     sentence += "."
     time_split = summary_record.get("time_split")
     if time_split:  # notebook 04's second protocol: the latest ratings held out
         metrics, tests = time_split["metrics"], time_split["versus_ease"]
         best_time = max(tests, key=lambda name: metrics[name]["ndcg@10"])
         sentence += (f" On a split by time (the latest {time_split['test_ratio']:.0%} of ratings "
-                     f"held out) EASE scores {metrics['ease']['ndcg@10']:.3f} and the best neural"
+                     f"held out; {time_split['warm_test_users']} users with training ratings) "
+                     f"EASE scores {metrics['ease']['ndcg@10']:.3f} and the best neural"
                      f" model, {label(best_time, best_time)}, "
                      f"{metrics[best_time]['ndcg@10']:.3f} (paired p = "
                      f"{tests[best_time]['Wilcoxon p']:.2g}).")
