@@ -75,7 +75,7 @@ def choose(name, settings, part, seed: int, epochs: int, ratio: float, offsets, 
     return mean, min(refit_epochs(best, len(part), len(inner_fit)), epochs)
 
 
-def study(ratings, name: str, seed: int, epochs: int, nested: bool = True) -> dict:
+def study(ratings, name: str, seed: int, epochs: int, with_nested: bool = True) -> dict:
     train, test = stratified_split(ratings, ratio=TRAIN_RATIO, seed=seed)
     train_fit, valid = stratified_split(train, ratio=1 - VALID_RATIO, seed=seed)
     settings = {key: value for key, value in chosen(name, str(seed)).items() if key != "epochs"}
@@ -83,7 +83,7 @@ def study(ratings, name: str, seed: int, epochs: int, nested: bool = True) -> di
     curves = {"test": curve(name, settings, train, test, epochs),
               "valid": curve(name, settings, train_fit, valid, epochs)}
     nested, cache = {}, {}
-    for label, (ratio, offsets) in (CANDIDATES.items() if nested else ()):
+    for label, (ratio, offsets) in (CANDIDATES.items() if with_nested else ()):
         inner_curve, refit = choose(name, settings, train_fit, seed, epochs, ratio, offsets,
                                     cache)
         nested[label] = {"refit_epochs": refit, "valid_ndcg_at_refit": curves["valid"][refit - 1],
@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "validation_curves.json")
     args = parser.parse_args()
     ratings = load_ratings("100k")
-    rows = [study(ratings, name, seed, args.epochs, nested=seed in args.nested_seeds)
+    rows = [study(ratings, name, seed, args.epochs, with_nested=seed in args.nested_seeds)
             for name in args.models for seed in args.seeds]
     record = {"name": "validation_curves", "epochs": args.epochs,
               "command": "python -m benchmarks.validation_curves " + " ".join(sys.argv[1:]),
