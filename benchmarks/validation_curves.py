@@ -118,7 +118,8 @@ def disagreement_table(record: dict):
         "test: best epoch": row["best_test_epoch"],
         "test NDCG@10 at the refit": row["protocol"]["test_ndcg_at_refit"],
         "test NDCG@10 at its best": row["best_test_ndcg"]} for row in record["studies"]}
-    ).T.rename_axis(["model", "split seed"])
+    ).T.rename_axis(["model", "split seed"]).astype(
+        {"valid: best epoch": int, "refit epochs (protocol)": int, "test: best epoch": int})
 
 
 def nested_table(record: dict):
@@ -153,7 +154,9 @@ def plot_curves(record: dict, seed: int = 42):
         ax.set(title=f"{LABELS[row['model']]} (split seed {seed})", xlabel="epoch",
                ylim=(0.9, 1.005))
     np.atleast_1d(axes)[0].set_ylabel("NDCG@10 / the curve's maximum")
-    np.atleast_1d(axes)[-1].legend(loc="lower right", fontsize=8)
+    handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9,
+               bbox_to_anchor=(0.5, -0.08))
     return fig
 
 
