@@ -45,14 +45,6 @@ def chosen(model: str, split: str = "42") -> dict:
             for key, value in study(model, split)["chosen"].items()}
 
 
-def _describe(settings: dict, reference: dict | None = None) -> str:
-    """``key value`` pairs of ``settings`` (only those differing from ``reference`` if given)."""
-    shown = {key: value for key, value in settings.items()
-             if key not in ("max_epochs", "patience", "epochs")
-             and (reference is None or _short(reference.get(key)) != _short(value))}
-    return ", ".join(f"{key} {_short(value)}" for key, value in shown.items())
-
-
 def _short(value) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"

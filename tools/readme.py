@@ -56,19 +56,9 @@ def replace_blocks(text: str, bodies: dict[str, str]) -> str:
     return text
 
 
-def verdict_words(summary_record: dict) -> dict[str, str]:
-    """``{model name: verdict against EASE}`` by ``summary.verdicts_against`` (the one tie
-    rule); empty when the summary holds no paired tests."""
-    from movierec_utils import summary
-
-    try:
-        rows = summary.verdicts_against("ease", summary_record)
-    except KeyError:
-        return {}
-    return {row["model"]: row["verdict"] for row in rows}
-
-
 def _verdict_rows(summary_record: dict) -> list[dict]:
+    """Each model's verdict against EASE (``summary.verdicts_against``, the one tie rule);
+    empty when the summary holds no paired tests."""
     from movierec_utils import summary
 
     try:
