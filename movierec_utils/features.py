@@ -106,8 +106,26 @@ def user_vocabularies(users: pd.DataFrame) -> dict[str, pd.Index]:
 def encode_users(users: pd.DataFrame, user_index: IdIndex,
                  vocabularies: dict[str, pd.Index]) -> dict[str, np.ndarray]:
     """Integer codes per feature for a frame indexed by user id; 0 = unknown (an id or a value
-    not seen in training)."""
+    not seen in training). The zip prefix is derived when the frame has only the zip code."""
+    if "zip_prefix" not in users:
+        users = users.assign(zip_prefix=zip_prefix(users["user_zip_code"]))
     codes = {"id": user_index.codes(np.asarray(users.index, dtype=object), strict=False) + 1}
     for feature, column in DEMOGRAPHIC_COLUMNS.items():
         codes[feature] = vocabularies[feature].get_indexer(users[column].astype(str)) + 1
     return {name: value.astype("int32") for name, value in codes.items()}
+
+
+def movie_inputs(train: pd.DataFrame, movie_ids) -> tuple[dict[str, np.ndarray], int]:
+    """The movie tower's table for the catalogue ``movie_ids`` (in the model's order), read from
+    the movies' rows in ``train``, and the size of its title vocabulary."""
+    movies = train.drop_duplicates("movie_id").set_index("movie_id").reindex(movie_ids)
+    vectorizer = title_vectorizer(movies["movie_title"].map(clean_title).to_numpy(str))
+    return movie_feature_table(movies, vectorizer), vectorizer.vocabulary_size()
+
+
+def unseen_movie_table(table: dict[str, np.ndarray], movies: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Rows of the movie tower's ``table`` for ``movies`` absent from training: their genres and
+    year (a missing year counts as 1995), id and title unknown (code 0)."""
+    rows = {name: np.zeros_like(values[:1]).repeat(len(movies), axis=0)
+            for name, values in table.items()}
+    return {**rows, **genre_and_year_columns(movies, missing_year=1995.0)}

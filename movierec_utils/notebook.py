@@ -77,3 +77,45 @@ def check(exercise: str, answer, *, expected=None, low=None, high=None, hint: st
     if not right:
         raise AssertionError(f"{label}: {answer!r} is not right; expected {wanted}. {hint}".strip())
     print(f"{label}: right.")
+
+
+def beside_history(ratings: pd.DataFrame, recommendations: pd.DataFrame, user_id: str,
+                   label: str, n: int = 5) -> pd.DataFrame:
+    """A user's ``n`` highest-rated movies beside the first ``n`` of their recommendations
+    (a ``recommend`` frame), the column of the latter headed ``label``."""
+    return pd.concat([
+        user_history(ratings, user_id, n).rename(columns={"movie_title": "rated highest"}),
+        recommendations.head(n)[["movie_title"]].rename(columns={"movie_title": label})], axis=1)
+
+
+def saved_test_rows(labels: dict[str, str]) -> dict[str, dict]:
+    """Test metrics that other lessons saved in ``results/``, as ``metrics_table`` rows:
+    ``{"baselines": "EASE (00)", "gnn": "LightGCN (02)"}`` → ``{"EASE (00)": {...}, …}``
+    (EASE from notebook 00's record); a lesson not run yet is left out."""
+    from movierec_utils import results
+
+    rows = {}
+    for name, label in labels.items():
+        if record := results.load_results(name):
+            rows[label] = record["metrics"]["ease" if name == "baselines" else "test"]
+    return rows
+
+
+def bootstrap_interval(differences, samples: int, rng) -> tuple[float, float]:
+    """95% interval of the mean of per-user ``differences`` (paired: each user's difference
+    between two models), from ``samples`` resamples of the users drawn with ``rng``."""
+    import numpy as np
+
+    differences = np.asarray(differences, dtype=float)
+    means = rng.choice(differences, size=(samples, len(differences))).mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def note_unless_defaults(model, where: str) -> None:
+    """A note under the cell when ``model``'s settings are not its class's defaults — the
+    configuration notebook 04 and the README train; ``where`` names the cell that sets them."""
+    if model.get_params() != type(model)(seed=model.seed).get_params():
+        say(f"**Note:** validation chose another configuration than `{type(model).__name__}()`'s "
+            f"defaults, which notebook 04 and the README train; update the defaults in {where} "
+            "to report it.")

@@ -31,3 +31,21 @@ def save_figure(fig, name: str):
 
 def colour(model: str) -> str:
     return MODEL_COLOURS.get(model, "#9467bd")
+
+
+def learning_curves(model, title: str, colour: str, loss_label: str):
+    """Two panels of an early-stopped fit (``model.history_``): the training loss, and
+    validation NDCG@10 and Recall@10 with the kept epoch marked. ``title`` names the model."""
+    history = {key: [record[key] for record in model.history_]
+               for key in ("epoch", "loss", "valid_ndcg@10", "valid_recall@10")}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    axes[0].plot(history["epoch"], history["loss"], color=colour)
+    axes[0].set(title=f"{title}: training loss", xlabel="epoch", ylabel=loss_label)
+    axes[1].plot(history["epoch"], history["valid_ndcg@10"], color=colour, label="NDCG@10")
+    axes[1].plot(history["epoch"], history["valid_recall@10"], "--", color=colour,
+                 label="Recall@10")
+    axes[1].axvline(model.best_epoch_, color="grey", linestyle=":",
+                    label=f"best epoch ({model.best_epoch_}, kept)")
+    axes[1].set(title=f"{title}: validation", xlabel="epoch", ylabel="metric on validation")
+    axes[1].legend(loc="lower right")
+    return fig

@@ -125,3 +125,22 @@ def _number(bound) -> str:
 def _refuse(name, value, kinds, low, high, low_open, high_open, choices, allow_none):
     allowed = describe(kinds, low, high, low_open, high_open, choices, allow_none)
     raise ValueError(f"{name} must be {allowed}; got {value!r} ({type(value).__name__})")
+
+
+def check_layer_widths(name: str, widths) -> tuple:
+    """``widths`` as a tuple of hidden-layer sizes, each a whole number ≥ 1 (``()`` for none);
+    anything else raises ``ValueError`` naming the setting."""
+    if not isinstance(widths, (tuple, list)):
+        raise ValueError(f"{name} must be a tuple of layer widths, e.g. (64,) or (); "
+                         f"got {widths!r}")
+    for i, units in enumerate(widths):
+        check_setting(f"{name}[{i}]", units, kind=int, low=1)
+    return tuple(widths)
+
+
+def check_subset(name: str, given, allowed: tuple) -> tuple:
+    """``given`` as a tuple when it is a non-empty collection of names from ``allowed``;
+    otherwise ``ValueError`` naming the setting and what is allowed."""
+    if isinstance(given, str) or not given or not set(given) <= set(allowed):
+        raise ValueError(f"{name} = {given!r}: give a non-empty tuple from {allowed}")
+    return tuple(given)

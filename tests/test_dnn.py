@@ -117,7 +117,7 @@ def test_every_setting_is_checked_when_the_model_is_built(setting, value):
 
 
 def test_hidden_units_must_be_a_tuple():
-    with pytest.raises(ValueError, match="hidden_units = 64: give a tuple"):
+    with pytest.raises(ValueError, match="hidden_units must be a tuple of layer widths"):
         DeepRecommender(hidden_units=64)
 
 

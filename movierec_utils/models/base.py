@@ -27,9 +27,10 @@ import scipy.sparse as sp
 
 from movierec_utils import data, evaluation
 from movierec_utils.interactions import IdIndex, UnknownIdError, as_ids, interaction_matrix
-from movierec_utils.settings import check_setting
+from movierec_utils.settings import check_layer_widths, check_setting, check_subset
 
-__all__ = ["NotFittedError", "Recommender", "check_setting", "refit_epochs"]
+__all__ = ["NotFittedError", "Recommender", "check_layer_widths", "check_setting", "check_subset",
+           "refit_epochs"]
 
 
 class NotFittedError(RuntimeError):

@@ -38,8 +38,7 @@ def full_adjacency(interactions: sp.spmatrix) -> sp.csr_matrix:
 
 # %% ../../notebooks/02_gnn.ipynb #propagate
 def propagate(block, users, movies, n_layers: int):
-    """The layer mean ``(E⁽⁰⁾ + … + E⁽ᴷ⁾) / (K + 1)`` for users and movies; ``block`` is the pair
-    (S, Sᵀ) as ``graph_block`` stores it."""
+    """The layer mean ``(E⁽⁰⁾ + … + E⁽ᴷ⁾) / (K + 1)`` of users and movies; ``block``: ``graph_block``."""
     matrices = sparse_matrices(block)
     user_total, movie_total = users, movies
     for _ in range(n_layers):
@@ -70,9 +69,8 @@ def sparse_matrices(block) -> list:
 
 
 def multiply(matrices, dense, transpose: bool = False):
-    """``S @ dense`` (``Sᵀ @ dense`` with ``transpose``), ``matrices`` from ``sparse_matrices``. The
-    gradient is the product with the other matrix of the pair: TensorFlow's own gradient of this
-    product adds in a varying order, and two identical runs would drift apart in the last digits."""
+    """``S @ dense`` (``Sᵀ @ dense`` with ``transpose``). The gradient is the product with the other
+    matrix: TensorFlow's own adds in a varying order, so identical runs would drift apart."""
     matrix, other = matrices[::-1] if transpose else matrices
 
     @tf.custom_gradient
@@ -157,10 +155,8 @@ def make_train_step(tables, propagation, optimizer, loss: str = "softmax", l2: f
 
 # %% ../../notebooks/02_gnn.ipynb #lightgcn-class
 class LightGCN(Recommender):
-    """LightGCN; the defaults are the search's choice (benchmarks/tune.py), which notebook 02
-    reports. ``fit(train)`` trains
-    ``epochs`` epochs; ``fit(train, valid)`` stops early (see ``Recommender._train_epochs``).
-    ``loss`` is ``"softmax"`` (``batch_size`` users a batch) or ``"bpr"`` (``batch_size`` ratings)."""
+    """LightGCN; defaults: the search's choice (section 5). ``loss`` is ``"softmax"`` (``batch_size``
+    users a batch) or ``"bpr"`` (``batch_size`` ratings); early stopping: ``Recommender._train_epochs``."""
 
     name = "gnn"
 
@@ -210,6 +206,5 @@ class LightGCN(Recommender):
                                            self.loss, self.l2), input_signature=batch)
 
     def _compute_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
-        """Users' and movies' layer-mean embeddings after propagation (``embeddings()`` caches
-        them)."""
+        """Users' and movies' layer-mean embeddings (``embeddings()`` caches them)."""
         return tuple(t.numpy() for t in self._propagate(*self._variables()))

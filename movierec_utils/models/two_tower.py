@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from movierec_utils.models.base import Recommender, check_setting
+from movierec_utils.models.base import Recommender, check_layer_widths, check_setting
 from movierec_utils.seeding import set_seed
 from movierec_utils.tfenv import tf, tfrs
 
@@ -139,13 +139,9 @@ def compiled_epoch(network: tfrs.Model, optimizer, make_batch, batch_size: int,
 # %% ../../notebooks/01_two_tower.ipynb #nb01-23
 class TwoTower(Recommender):
     """Two-tower retrieval model; the defaults are the configuration this notebook reports.
-
-    ``batch_size`` counts users for the full softmax and ratings for the sampled objectives;
-    ``l2`` weighs the squared norm of the embeddings used in a step. ``fit(train)`` trains
-    ``epochs`` epochs; ``fit(train, valid)`` trains up to ``max_epochs``, stops after
-    ``patience`` epochs without a better validation NDCG@10 and keeps the best epoch's weights.
-    ``remove_accidental_hits``: in a sampled batch, a user's own movie is never their negative.
-    """
+    ``batch_size`` counts users (full softmax) or ratings (sampled objectives); ``l2`` weighs the
+    mean squared norm of a step's embeddings; ``remove_accidental_hits``: in a sampled batch, a
+    user's own movie is never their negative. Early stopping: ``Recommender._train_epochs``."""
 
     name = "two_tower"
 
@@ -156,12 +152,9 @@ class TwoTower(Recommender):
                  patience: int = 5, optimizer: str = "adam", remove_accidental_hits: bool = True,
                  seed: int = 42):
         super().__init__(seed)
-        if not isinstance(hidden_units, (tuple, list)):
-            raise ValueError(f"hidden_units must be a tuple of layer widths, e.g. (64,) or (); "
-                             f"got {hidden_units!r}")
+        self.hidden_units = check_layer_widths("hidden_units", hidden_units)
         for name, count in (("embedding_dim", embedding_dim), ("batch_size", batch_size),
-                            ("epochs", epochs), ("max_epochs", max_epochs), ("patience", patience),
-                            *((f"hidden_units[{i}]", units) for i, units in enumerate(hidden_units))):
+                            ("epochs", epochs), ("max_epochs", max_epochs), ("patience", patience)):
             check_setting(name, count, kind=int, low=1)
         check_setting("output_dim", output_dim, kind=int, low=1, allow_none=True)
         check_setting("tower_activation", tower_activation, kind=str, choices=ACTIVATIONS,
@@ -172,7 +165,7 @@ class TwoTower(Recommender):
         check_setting("optimizer", optimizer, kind=str, choices=OPTIMIZERS)
         check_setting("remove_accidental_hits", remove_accidental_hits, kind=bool)
         self.embedding_dim, self.output_dim = embedding_dim, output_dim
-        self.tower_activation, self.hidden_units = tower_activation, tuple(hidden_units)
+        self.tower_activation = tower_activation
         self.loss, self.learning_rate, self.l2 = loss, learning_rate, l2
         self.batch_size, self.epochs, self.max_epochs = batch_size, epochs, max_epochs
         self.patience, self.optimizer = patience, optimizer
