@@ -89,14 +89,15 @@ def beside_history(ratings: pd.DataFrame, recommendations: pd.DataFrame, user_id
 
 
 def saved_test_rows(labels: dict[str, str]) -> dict[str, dict]:
-    """Test metrics that other lessons saved in ``results/``, as ``metrics_table`` rows:
+    """Test metrics of other lessons as ``make report`` published them in ``results/`` (never a
+    student's scratch run, which may have other parameters), as ``metrics_table`` rows:
     ``{"baselines": "EASE (00)", "gnn": "LightGCN (02)"}`` → ``{"EASE (00)": {...}, …}``
-    (EASE from notebook 00's record); a lesson not run yet is left out."""
+    (EASE from notebook 00's record); a lesson without a published record is left out."""
     from movierec_utils import results
 
     rows = {}
     for name, label in labels.items():
-        if record := results.load_results(name):
+        if record := results.load_results(name, published=True):
             rows[label] = record["metrics"]["ease" if name == "baselines" else "test"]
     return rows
 

@@ -54,7 +54,7 @@ def _short(value) -> str:
 
 
 def trials_table(model: str, split: str = "42", top: int = 6) -> pd.DataFrame:
-    """The ``top`` trials by validation NDCG@10, and trial 0 (the defaults before the search):
+    """The ``top`` trials by validation NDCG@10, and trial 0 (the configuration the search started from):
     one column per setting (floats to three significant digits), then the trial's result."""
     rows = study(model, split)["trials"]
     frame = pd.DataFrame([{
@@ -77,7 +77,7 @@ def trials_table(model: str, split: str = "42", top: int = 6) -> pd.DataFrame:
 
 
 def overview(models, splits=tuple(SPLIT_NAMES)) -> pd.DataFrame:
-    """One row per study: trials run and pruned, the previous defaults' and the best validation
+    """One row per study: trials run and pruned, trial 0's (the start) and the best validation
     NDCG@10, and the search's minutes."""
     rows = []
     for model in models:
@@ -85,16 +85,16 @@ def overview(models, splits=tuple(SPLIT_NAMES)) -> pd.DataFrame:
             found = study(model, split)
             rows.append({"model": model, "split": SPLIT_NAMES[split],
                          "trials": found["n_trials"], "pruned": found["n_pruned"],
-                         "previous defaults": found["default_valid_ndcg"],
+                         "trial 0 (start)": found["default_valid_ndcg"],
                          "best": found["best_valid_ndcg"],
                          "minutes": found["seconds"] / 60})
     return pd.DataFrame(rows).set_index(["model", "split"]).round(
-        {"previous defaults": 4, "best": 4, "minutes": 1})
+        {"trial 0 (start)": 4, "best": 4, "minutes": 1})
 
 
 def plot_search(model: str, label: str, colour: str, split: str = "42"):
     """Validation NDCG@10 of every trial in the order run (pruned ones at the epoch they
-    stopped), the best so far as a line and the previous defaults (trial 0) marked."""
+    stopped), the best so far as a line and trial 0 (the configuration it started from) marked."""
     rows = study(model, split)["trials"]
     numbers = np.array([row["trial"] for row in rows])
     values = np.array([row["valid_ndcg"] for row in rows])
@@ -107,7 +107,7 @@ def plot_search(model: str, label: str, colour: str, split: str = "42"):
     best_so_far = np.maximum.accumulate(np.where(pruned, -np.inf, values))
     ax.step(numbers, best_so_far, where="post", color="black", linewidth=1, label="best so far")
     ax.scatter([0], [values[0]], s=160, facecolors="none", edgecolors="black",
-               label="trial 0: the defaults\nbefore the search")
+               label="trial 0: the configuration\nthe search started from")
     low = np.percentile(values, 25) - 0.01
     hidden = int((values < low).sum())
     ax.set(title=f"{label}: the search on validation ({SPLIT_NAMES[split]})",
@@ -137,20 +137,20 @@ def changes(model: str, settings: dict, defaults: dict) -> str:
 
 
 def summary_sentence(model: str, split: str = "42", shown: int = 6) -> str:
-    """The study in one sentence: trials, the best validation NDCG@10 and the previous default's,
+    """The study in one sentence: trials, the best validation NDCG@10 and trial 0's,
     and what :func:`trials_table` (``top=shown``) lists."""
     found = study(model, split)
     took = (f"{found['seconds']:.0f} s" if found["seconds"] < 120
             else f"{found['seconds'] / 60:.0f} minutes")
     sentence = (f"The search ran {found['n_trials']} trials ({found['n_pruned']} pruned) in "
                 f"{took}. Its best validation NDCG@10 is **{found['best_valid_ndcg']:.4f}** "
-                f"(trial {found['best_trial']}); trial 0, the class default before the search, "
+                f"(trial {found['best_trial']}); trial 0, the configuration the search started from, "
                 f"scored {found['default_valid_ndcg']:.4f}")
     if found["best_trial"] == 0:
-        sentence += ", and no trial beat it: the defaults stay as they were."
+        sentence += ", and no trial beat it: the class defaults are trial 0's settings."
     else:
         margin = found["best_valid_ndcg"] - found["default_valid_ndcg"]
-        sentence += (f", {margin:.4f} less. The class defaults are now trial "
+        sentence += (f", {margin:.4f} less. The class defaults are trial "
                      f"{found['best_trial']}'s settings.")
     return sentence + (f" The table lists the {shown} best trials by validation NDCG@10 (and "
                        "trial 0 if it is not among them).")

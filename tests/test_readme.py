@@ -68,5 +68,5 @@ def test_the_headline_adds_the_time_split_when_notebook_04_recorded_it():
                              "versus_ease": {"two_tower": {"Wilcoxon p": 0.01},
                                              "gnn": {"Wilcoxon p": 0.3}}}}
     assert readme_blocks.headline(record).endswith(
-        "On a split by time (the latest 20% of ratings held out; 109 users with training ratings) "
+        "On a split by time (the latest 20% of ratings held out; 109 test users with training ratings) "
         "EASE scores 0.200 and the best neural model, LightGCN (02), 0.210 (paired p = 0.3).")

@@ -97,7 +97,7 @@ def headline(summary_record: dict) -> str:
         metrics, tests = time_split["metrics"], time_split["versus_ease"]
         best_time = max(tests, key=lambda name: metrics[name]["ndcg@10"])
         sentence += (f" On a split by time (the latest {time_split['test_ratio']:.0%} of ratings "
-                     f"held out; {time_split['warm_test_users']} users with training ratings) "
+                     f"held out; {time_split['warm_test_users']} test users with training ratings) "
                      f"EASE scores {metrics['ease']['ndcg@10']:.3f} and the best neural"
                      f" model, {label(best_time, best_time)}, "
                      f"{metrics[best_time]['ndcg@10']:.3f} (paired p = "
