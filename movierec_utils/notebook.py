@@ -117,6 +117,6 @@ def note_unless_defaults(model, where: str) -> None:
     """A note under the cell when ``model``'s settings are not its class's defaults — the
     configuration notebook 04 and the README train; ``where`` names the cell that sets them."""
     if model.get_params() != type(model)(seed=model.seed).get_params():
-        say(f"**Note:** validation chose another configuration than `{type(model).__name__}()`'s "
-            f"defaults, which notebook 04 and the README train; update the defaults in {where} "
-            "to report it.")
+        say(f"**Note:** the configuration trained here differs from `{type(model).__name__}()`'s "
+            f"defaults, which notebook 04 and the README train; to report it, update the defaults "
+            f"in {where}.")

@@ -47,5 +47,5 @@ def learning_curves(model, title: str, colour: str, loss_label: str):
     axes[1].axvline(model.best_epoch_, color="grey", linestyle=":",
                     label=f"best epoch ({model.best_epoch_}, kept)")
     axes[1].set(title=f"{title}: validation", xlabel="epoch", ylabel="metric on validation")
-    axes[1].legend(loc="lower right")
+    axes[1].legend(loc="lower right", frameon=True, framealpha=0.95, edgecolor="none")  # over the line
     return fig

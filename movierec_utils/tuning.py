@@ -143,12 +143,13 @@ def summary_sentence(model: str, split: str = "42", shown: int = 6) -> str:
     took = (f"{found['seconds']:.0f} s" if found["seconds"] < 120
             else f"{found['seconds'] / 60:.0f} minutes")
     sentence = (f"The search ran {found['n_trials']} trials ({found['n_pruned']} pruned) in "
-                f"{took}. Its best validation NDCG@10 is **{found['best_valid_ndcg']:.4f}** "
-                f"(trial {found['best_trial']}); trial 0, the configuration the search started from, "
-                f"scored {found['default_valid_ndcg']:.4f}")
+                f"{took}. Its best validation NDCG@10 is **{found['best_valid_ndcg']:.4f}**")
     if found["best_trial"] == 0:
-        sentence += ", and no trial beat it: the class defaults are trial 0's settings."
+        sentence += (", trial 0's, the configuration the search started from: no trial beat it, "
+                     "and the class defaults are trial 0's settings.")
     else:
+        sentence += (f" (trial {found['best_trial']}); trial 0, the configuration the search "
+                     f"started from, scored {found['default_valid_ndcg']:.4f}")
         margin = found["best_valid_ndcg"] - found["default_valid_ndcg"]
         sentence += (f", {margin:.4f} less. The class defaults are trial "
                      f"{found['best_trial']}'s settings.")

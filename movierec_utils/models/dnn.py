@@ -88,12 +88,16 @@ class MovieTower(tf.keras.layers.Layer):
         self.mlp = dense_stack(hidden_units, output_dim, dropout, "movie_mlp")
 
     def call(self, table: dict, training: bool = False):
-        parts = {"id": lambda: [self.id_embedding(table["id"])],
-                 "genres": lambda: [self.genre_layer(table["genres"])],
-                 "year": lambda: [self.year_embedding(table["year_bucket"]), table["year"]],
-                 "title": lambda: [masked_mean(self.title_embedding(table["title"]), table["title"])]}
-        vectors = [v for feature in MOVIE_FEATURES if feature in self.features for v in parts[feature]()]
-        return self.mlp(tf.concat(vectors, axis=1), training=training)
+        parts = []
+        if "id" in self.features:
+            parts.append(self.id_embedding(table["id"]))
+        if "genres" in self.features:
+            parts.append(self.genre_layer(table["genres"]))
+        if "year" in self.features:
+            parts += [self.year_embedding(table["year_bucket"]), table["year"]]
+        if "title" in self.features:
+            parts.append(masked_mean(self.title_embedding(table["title"]), table["title"]))
+        return self.mlp(tf.concat(parts, axis=1), training=training)
 
 # %% ../../notebooks/03_dnn.ipynb #nb03-043
 class RatingHead(tf.keras.layers.Layer):
@@ -166,7 +170,7 @@ def epoch_function(network: DeepNetwork, optimizer, user_codes: dict, ratings, b
 
 # %% ../../notebooks/03_dnn.ipynb #nb03-052
 class DeepRecommender(Recommender):
-    """The deep model behind the shared interface; defaults: the search's choice (section 10)."""
+    """The deep model behind the shared interface; its defaults are the search's choice."""
 
     name = "dnn"
     required_columns = ("user_id", "movie_id", "movie_title", "movie_genres",
@@ -243,7 +247,7 @@ class DeepRecommender(Recommender):
             ratings, lambda ids: self._new_user_scores(users.reindex(ids)), k, per_user)
 
     def predict_ratings(self, ratings: pd.DataFrame) -> np.ndarray:
-        """The rating head's prediction per (user_id, movie_id) row of ``ratings`` (known users)."""
+        """Predicted rating per (user_id, movie_id) row (known users; unseen movies: genres, year)."""
         self._check_fitted()
         users, movies = self.embeddings()
         codes = self.items_.codes(ratings["movie_id"], strict=False)
