@@ -55,6 +55,8 @@ STUDY_TIMEOUT = 900  # seconds: no new trial starts after this (a safety cap, re
 # A configuration whose validation fit took longer than this is not chosen: the lessons and
 # notebook 04 refit the choice and must run in about 90 s on a laptop's two cores.
 FIT_SECONDS_CAP = 60
+CHOICE_RULE = (f"best validation NDCG@10 among complete trials whose fit took at most "
+               f"{FIT_SECONDS_CAP} s")
 
 
 def split_parts(ratings, split: str):
@@ -236,8 +238,7 @@ def main() -> None:
                              "time_test_ratio": TIME_TEST_RATIO, "patience": PATIENCE,
                              "max_epochs": MAX_EPOCHS, "objective": "best validation NDCG@10"},
                 "budget": budget, "studies": studies,
-                "choice_rule": (f"best validation NDCG@10 among complete trials whose fit "
-                                f"took at most {FIT_SECONDS_CAP} s"),
+                "choice_rule": CHOICE_RULE,
                 "seconds": round(sum(study["seconds"] for study in studies.values()), 1),
                 **origin, "written": results.provenance()["written"]}
             args.out.write_text(json.dumps(record, indent=1, default=results.json_default)
@@ -252,8 +253,7 @@ def rechoose(path: Path) -> None:
     for key, found in record["studies"].items():
         train_fit, _, train, _ = split_parts(ratings, found["split"])
         found.update(choose(found["model"], found["trials"], len(train), len(train_fit)))
-    record["choice_rule"] = (f"best validation NDCG@10 among complete trials whose fit took at "
-                             f"most {FIT_SECONDS_CAP} s")
+    record["choice_rule"] = CHOICE_RULE
     path.write_text(json.dumps(record, indent=1, default=results.json_default) + "\n",
                     encoding="utf-8")
     print(f"re-chose every study in {path}")

@@ -54,8 +54,9 @@ def _short(value) -> str:
 
 
 def trials_table(model: str, split: str = "42", top: int = 6) -> pd.DataFrame:
-    """The ``top`` trials by validation NDCG@10, and trial 0 (the configuration the search started from):
-    one column per setting (floats to three significant digits), then the trial's result."""
+    """The ``top`` trials by validation NDCG@10, and trial 0 (the configuration the search
+    started from): one column per setting (floats to three significant digits), then the trial's
+    result."""
     rows = study(model, split)["trials"]
     frame = pd.DataFrame([{
         "trial": row["trial"],
